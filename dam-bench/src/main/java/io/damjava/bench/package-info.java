@@ -1,0 +1,2 @@
+/** dam-bench: see docs/ARCHITECTURE.md. */
+package io.damjava.bench;

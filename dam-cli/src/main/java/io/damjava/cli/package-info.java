@@ -1,0 +1,2 @@
+/** dam-cli: see docs/ARCHITECTURE.md. */
+package io.damjava.cli;

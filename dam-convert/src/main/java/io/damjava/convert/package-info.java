@@ -1,0 +1,2 @@
+/** dam-convert: see docs/ARCHITECTURE.md. */
+package io.damjava.convert;

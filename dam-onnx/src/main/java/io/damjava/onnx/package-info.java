@@ -1,0 +1,2 @@
+/** dam-onnx: see docs/ARCHITECTURE.md. */
+package io.damjava.onnx;

@@ -1,0 +1,2 @@
+/** dam-server: see docs/ARCHITECTURE.md. */
+package io.damjava.server;

@@ -1,0 +1,2 @@
+/** dam-tokenizer: see docs/ARCHITECTURE.md. */
+package io.damjava.tokenizer;
