@@ -1,0 +1,364 @@
+package io.damjava.onnx.bundle;
+
+import com.fasterxml.jackson.annotation.JsonProperty;
+import com.fasterxml.jackson.annotation.JsonPropertyOrder;
+import io.damjava.api.InvalidBundleException;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * The manifest of a bundle ({@code dam-bundle.json}): everything the runtime needs and nothing it
+ * can derive. Written by dam-convert, read and validated by dam-onnx. Every field is documented in
+ * docs/bundle-format.md. Parsing is strict ({@link ManifestIo}): unknown and missing fields are
+ * errors naming their JSON path; the compact constructors check consistency.
+ *
+ * @param formatVersion {@link #FORMAT_VERSION}
+ * @param modelName display name, e.g. {@code DAM-3B}
+ * @param variant what the checkpoint was trained for
+ * @param precision weight precision of the graphs
+ * @param style graph op style
+ * @param dims model dimensions
+ * @param preprocess image preprocessing constants
+ * @param prompt prompt template and default queries
+ * @param tokens special token ids
+ * @param generation default generation options
+ * @param tokenizer file name of the tokenizer inside the bundle
+ * @param graphs the five graphs
+ * @param files every file of the bundle with its SHA-256
+ */
+@JsonPropertyOrder({
+  "formatVersion",
+  "modelName",
+  "variant",
+  "precision",
+  "style",
+  "dims",
+  "preprocess",
+  "prompt",
+  "tokens",
+  "generation",
+  "tokenizer",
+  "graphs",
+  "files"
+})
+public record BundleManifest(
+    int formatVersion,
+    String modelName,
+    Variant variant,
+    Precision precision,
+    Style style,
+    Dims dims,
+    Preprocess preprocess,
+    Prompt prompt,
+    Tokens tokens,
+    Generation generation,
+    String tokenizer,
+    Graphs graphs,
+    List<FileEntry> files) {
+
+  /** The manifest file name inside a bundle directory. */
+  public static final String FILE_NAME = "dam-bundle.json";
+
+  /** The format this code reads and writes. */
+  public static final int FORMAT_VERSION = 1;
+
+  public BundleManifest {
+    if (formatVersion != FORMAT_VERSION) {
+      throw bad("formatVersion", formatVersion, "this runtime reads version " + FORMAT_VERSION);
+    }
+    nonBlank("modelName", modelName);
+    nonBlank("tokenizer", tokenizer);
+    files = List.copyOf(files);
+    for (GraphSpec g : graphs.all().values()) {
+      if (files.stream().noneMatch(f -> f.path().equals(g.file()))) {
+        throw bad("files", g.file(), "the graph file is not listed with a checksum");
+      }
+    }
+    if (files.stream().noneMatch(f -> f.path().equals(tokenizer))) {
+      throw bad("files", tokenizer, "the tokenizer file is not listed with a checksum");
+    }
+  }
+
+  /** The checkpoint kind. */
+  public enum Variant {
+    /** DAM-3B: image prompts {@code <image>\n{query}}. */
+    @JsonProperty("image")
+    IMAGE,
+    /** DAM-3B-Video: {@code Image: <image>\n} and {@code Video: <image>x8\n} prompts. */
+    @JsonProperty("image_video")
+    IMAGE_VIDEO
+  }
+
+  /** Weight precision. Graph inputs and outputs are float32 in every precision. */
+  public enum Precision {
+    @JsonProperty("fp32")
+    FP32,
+    @JsonProperty("fp16")
+    FP16,
+    @JsonProperty("int8")
+    INT8,
+    @JsonProperty("int4")
+    INT4
+  }
+
+  /** Which operator set the graphs use. */
+  public enum Style {
+    /** ONNX Runtime contrib ops (com.microsoft domain): the fast default. */
+    @JsonProperty("contrib")
+    CONTRIB,
+    /** Standard ONNX opset 17 only: portable, and a cross-check. */
+    @JsonProperty("standard")
+    STANDARD
+  }
+
+  /**
+   * Model dimensions.
+   *
+   * @param imageSize square input side, 384
+   * @param patchSize vision patch side, 14
+   * @param visionTokens tokens per image out of the vision tower, (imageSize/patchSize)^2 = 729
+   * @param visionHidden vision width, 1152
+   * @param imageTokens tokens per image after the projector's 2x2 merge, 196
+   * @param hidden language model width, 2560
+   * @param layers decoder layers, 32
+   * @param heads attention heads, 20
+   * @param kvHeads key/value heads, 20
+   * @param headDim per-head width, 128
+   * @param vocabSize vocabulary size, 32000
+   * @param maxPositions longest sequence the decoder accepts (rotary table length), 4096
+   * @param kvDtype element type of past/present tensors: {@code float32} or {@code float16}
+   */
+  public record Dims(
+      int imageSize,
+      int patchSize,
+      int visionTokens,
+      int visionHidden,
+      int imageTokens,
+      int hidden,
+      int layers,
+      int heads,
+      int kvHeads,
+      int headDim,
+      int vocabSize,
+      int maxPositions,
+      String kvDtype) {
+    public Dims {
+      positive("dims.imageSize", imageSize);
+      positive("dims.patchSize", patchSize);
+      positive("dims.visionHidden", visionHidden);
+      positive("dims.hidden", hidden);
+      positive("dims.layers", layers);
+      positive("dims.heads", heads);
+      positive("dims.kvHeads", kvHeads);
+      positive("dims.headDim", headDim);
+      positive("dims.vocabSize", vocabSize);
+      positive("dims.maxPositions", maxPositions);
+      if (imageSize % patchSize != 0) {
+        throw bad("dims.patchSize", patchSize, "must divide dims.imageSize " + imageSize);
+      }
+      int grid = imageSize / patchSize;
+      if (visionTokens != grid * grid) {
+        throw bad(
+            "dims.visionTokens", visionTokens, "expected (imageSize/patchSize)^2 = " + grid * grid);
+      }
+      int merged = (grid + 1) / 2;
+      if (imageTokens != merged * merged) {
+        throw bad("dims.imageTokens", imageTokens, "expected ceil(grid/2)^2 = " + merged * merged);
+      }
+      if (heads % kvHeads != 0) {
+        throw bad("dims.kvHeads", kvHeads, "must divide dims.heads " + heads);
+      }
+      if (!kvDtype.equals("float32") && !kvDtype.equals("float16")) {
+        throw bad("dims.kvDtype", kvDtype, "must be float32 or float16");
+      }
+    }
+  }
+
+  /**
+   * Image preprocessing constants, from the checkpoint's preprocessor and root configs.
+   *
+   * @param imageMean per-channel mean after scaling to [0, 1]
+   * @param imageStd per-channel standard deviation
+   * @param resample Pillow filter name; {@code bicubic}
+   * @param cropFactor focal-crop window in multiples of the (minimum-sized) box, 3
+   * @param minBox minimum box side before the window is taken, 48
+   * @param aspectRatio the root config's {@code image_aspect_ratio}; {@code resize}
+   */
+  public record Preprocess(
+      List<Double> imageMean,
+      List<Double> imageStd,
+      String resample,
+      int cropFactor,
+      int minBox,
+      String aspectRatio) {
+    public Preprocess {
+      imageMean = List.copyOf(imageMean);
+      imageStd = List.copyOf(imageStd);
+      if (imageMean.size() != 3) {
+        throw bad("preprocess.imageMean", imageMean, "needs 3 values");
+      }
+      if (imageStd.size() != 3 || imageStd.stream().anyMatch(s -> !(s > 0))) {
+        throw bad("preprocess.imageStd", imageStd, "needs 3 positive values");
+      }
+      if (!resample.equals("bicubic")) {
+        throw bad("preprocess.resample", resample, "only bicubic is supported");
+      }
+      if (!aspectRatio.equals("resize")) {
+        throw bad("preprocess.aspectRatio", aspectRatio, "only resize is supported");
+      }
+      positive("preprocess.cropFactor", cropFactor);
+      positive("preprocess.minBox", minBox);
+    }
+  }
+
+  /**
+   * The prompt: conversation template and default queries (plain questions; the template adds the
+   * {@code <image>} tags and, for the joint variant, the {@code Image:} / {@code Video:} prefix).
+   *
+   * @param conversation the reference's {@code conv_mode}, {@code v1}
+   * @param imageQuery default question for an image
+   * @param videoQuery default question for a video; empty string for the image variant
+   * @param imageTokenIndex the placeholder id in prompt ids, -200
+   */
+  public record Prompt(
+      String conversation, String imageQuery, String videoQuery, int imageTokenIndex) {
+    public Prompt {
+      if (!conversation.equals("v1")) {
+        throw bad("prompt.conversation", conversation, "only v1 is supported");
+      }
+      nonBlank("prompt.imageQuery", imageQuery);
+      Objects.requireNonNull(videoQuery, "prompt.videoQuery");
+    }
+  }
+
+  /**
+   * Special token ids.
+   *
+   * @param bos beginning of sequence, 1
+   * @param eos end of sequence (stops generation), 2
+   * @param pad padding, 0
+   */
+  public record Tokens(int bos, int eos, int pad) {}
+
+  /**
+   * Default generation options, as the reference's defaults.
+   *
+   * @param temperature 0.2
+   * @param topP 0.5
+   * @param topK 50
+   * @param maxNewTokens 512
+   */
+  public record Generation(double temperature, double topP, int topK, int maxNewTokens) {}
+
+  /**
+   * One ONNX graph: its file and a map from the role the runtime uses to the graph's tensor name.
+   * Per-layer names contain {@code %d} for the layer index.
+   *
+   * @param file graph file name inside the bundle
+   * @param inputs role to input name
+   * @param outputs role to output name
+   */
+  public record GraphSpec(String file, Map<String, String> inputs, Map<String, String> outputs) {
+    public GraphSpec {
+      nonBlank("graphs.*.file", file);
+      inputs = Map.copyOf(inputs);
+      outputs = Map.copyOf(outputs);
+    }
+
+    /** The input name for a role. */
+    public String input(String role) {
+      String n = inputs.get(role);
+      if (n == null) {
+        throw bad("graphs." + file + ".inputs", inputs.keySet(), "missing role '" + role + "'");
+      }
+      return n;
+    }
+
+    /** The output name for a role. */
+    public String output(String role) {
+      String n = outputs.get(role);
+      if (n == null) {
+        throw bad("graphs." + file + ".outputs", outputs.keySet(), "missing role '" + role + "'");
+      }
+      return n;
+    }
+  }
+
+  /**
+   * The five graphs of DESIGN.md, with the roles the runtime uses.
+   *
+   * @param visionContext roles: in {@code pixels} (B,4,S,S); out {@code features} (B,729,Hv)
+   * @param visionFocal roles: in {@code pixels} (B,4,S,S), {@code context} (B,729,Hv); out {@code
+   *     features} (B,729,Hv)
+   * @param projector roles: in {@code features} (B,729,Hv); out {@code embeds} (B,196,H)
+   * @param embedTokens roles: in {@code ids} (B,T) int64; out {@code embeds} (B,T,H)
+   * @param decoder roles: in {@code embeds} (B,T,H), {@code attentionMask} (B,P+T) int64, {@code
+   *     positionIds} (B,T) int64, {@code pastKey}/{@code pastValue} (B,kvHeads,P,headDim); out
+   *     {@code logits} (B,1,V) last position only, {@code presentKey}/{@code presentValue}
+   */
+  public record Graphs(
+      GraphSpec visionContext,
+      GraphSpec visionFocal,
+      GraphSpec projector,
+      GraphSpec embedTokens,
+      GraphSpec decoder) {
+    public Graphs {
+      Objects.requireNonNull(visionContext, "graphs.visionContext");
+      Objects.requireNonNull(visionFocal, "graphs.visionFocal");
+      Objects.requireNonNull(projector, "graphs.projector");
+      Objects.requireNonNull(embedTokens, "graphs.embedTokens");
+      Objects.requireNonNull(decoder, "graphs.decoder");
+    }
+
+    /** Graph name to spec, in pipeline order. */
+    public Map<String, GraphSpec> all() {
+      var m = new java.util.LinkedHashMap<String, GraphSpec>();
+      m.put("visionContext", visionContext);
+      m.put("visionFocal", visionFocal);
+      m.put("projector", projector);
+      m.put("embedTokens", embedTokens);
+      m.put("decoder", decoder);
+      return m;
+    }
+  }
+
+  /**
+   * A file of the bundle and its checksum.
+   *
+   * @param path relative path inside the bundle (no {@code ..}, not absolute)
+   * @param bytes size in bytes
+   * @param sha256 lowercase hex SHA-256 of the content
+   */
+  public record FileEntry(String path, long bytes, String sha256) {
+    public FileEntry {
+      nonBlank("files[].path", path);
+      if (path.startsWith("/") || path.contains("..") || path.contains("\\")) {
+        throw bad("files[].path", path, "must be a plain relative path inside the bundle");
+      }
+      if (bytes < 0) {
+        throw bad("files[].bytes", bytes, "must be >= 0");
+      }
+      if (sha256 == null || !sha256.matches("[0-9a-f]{64}")) {
+        throw bad("files[].sha256", sha256, "must be 64 lowercase hex digits");
+      }
+    }
+  }
+
+  static InvalidBundleException bad(String path, Object value, String why) {
+    return new InvalidBundleException(
+        "invalid bundle manifest: " + path + " = " + value + ": " + why);
+  }
+
+  private static void positive(String path, int v) {
+    if (v <= 0) {
+      throw bad(path, v, "must be > 0");
+    }
+  }
+
+  private static void nonBlank(String path, String v) {
+    if (v == null || v.isBlank()) {
+      throw bad(path, v, "must not be empty");
+    }
+  }
+}

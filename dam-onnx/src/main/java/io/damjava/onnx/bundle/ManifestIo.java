@@ -1,0 +1,87 @@
+package io.damjava.onnx.bundle;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonMappingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+import io.damjava.api.InvalidBundleException;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+
+/** Reads and writes {@link BundleManifest} strictly. */
+public final class ManifestIo {
+  private static final ObjectMapper MAPPER =
+      JsonMapper.builder()
+          .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+          .enable(DeserializationFeature.FAIL_ON_MISSING_CREATOR_PROPERTIES)
+          .enable(DeserializationFeature.FAIL_ON_NULL_CREATOR_PROPERTIES)
+          .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
+          .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+          .enable(SerializationFeature.INDENT_OUTPUT)
+          .enable(SerializationFeature.ORDER_MAP_ENTRIES_BY_KEYS)
+          .build();
+
+  private ManifestIo() {}
+
+  /** Parses a manifest from JSON text. */
+  public static BundleManifest parse(String json) {
+    try {
+      return MAPPER.readValue(json, BundleManifest.class);
+    } catch (JsonMappingException e) {
+      if (e.getCause() instanceof InvalidBundleException ib) {
+        throw ib;
+      }
+      throw new InvalidBundleException(
+          "invalid bundle manifest at " + path(e) + ": " + e.getOriginalMessage(), e);
+    } catch (JsonProcessingException e) {
+      throw new InvalidBundleException(
+          "bundle manifest is not valid JSON: " + e.getOriginalMessage(), e);
+    }
+  }
+
+  /** Reads {@code dir/dam-bundle.json}. */
+  public static BundleManifest read(Path bundleDir) {
+    Path file = bundleDir.resolve(BundleManifest.FILE_NAME);
+    try {
+      return parse(Files.readString(file, StandardCharsets.UTF_8));
+    } catch (NoSuchFileException e) {
+      throw new InvalidBundleException(
+          "not a DAM bundle: " + file + " does not exist (convert a checkpoint with `dam convert`)",
+          e);
+    } catch (IOException e) {
+      throw new InvalidBundleException("cannot read " + file + ": " + e.getMessage(), e);
+    }
+  }
+
+  /** JSON text of a manifest; stable key order, so equal manifests give equal bytes. */
+  public static String toJson(BundleManifest m) {
+    try {
+      return MAPPER.writeValueAsString(m) + "\n";
+    } catch (JsonProcessingException e) {
+      throw new IllegalStateException("cannot serialise manifest", e);
+    }
+  }
+
+  /** Writes {@code dir/dam-bundle.json}. */
+  public static void write(Path bundleDir, BundleManifest m) throws IOException {
+    Files.writeString(
+        bundleDir.resolve(BundleManifest.FILE_NAME), toJson(m), StandardCharsets.UTF_8);
+  }
+
+  private static String path(JsonMappingException e) {
+    StringBuilder sb = new StringBuilder("$");
+    for (JsonMappingException.Reference r : e.getPath()) {
+      if (r.getFieldName() != null) {
+        sb.append('.').append(r.getFieldName());
+      } else if (r.getIndex() >= 0) {
+        sb.append('[').append(r.getIndex()).append(']');
+      }
+    }
+    return sb.toString();
+  }
+}
