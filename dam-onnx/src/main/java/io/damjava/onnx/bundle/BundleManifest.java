@@ -154,13 +154,14 @@ public record BundleManifest(
       positive("dims.headDim", headDim);
       positive("dims.vocabSize", vocabSize);
       positive("dims.maxPositions", maxPositions);
-      if (imageSize % patchSize != 0) {
-        throw bad("dims.patchSize", patchSize, "must divide dims.imageSize " + imageSize);
-      }
+      // A stride-patchSize convolution without padding: 384 / 14 gives a 27x27 grid (the last 6
+      // pixel rows and columns are never seen), as in SigLIP.
       int grid = imageSize / patchSize;
       if (visionTokens != grid * grid) {
         throw bad(
-            "dims.visionTokens", visionTokens, "expected (imageSize/patchSize)^2 = " + grid * grid);
+            "dims.visionTokens",
+            visionTokens,
+            "expected floor(imageSize/patchSize)^2 = " + grid * grid);
       }
       int merged = (grid + 1) / 2;
       if (imageTokens != merged * merged) {

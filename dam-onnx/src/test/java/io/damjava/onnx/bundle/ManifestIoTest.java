@@ -1,0 +1,160 @@
+package io.damjava.onnx.bundle;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.damjava.api.InvalidBundleException;
+import io.damjava.onnx.bundle.BundleManifest.GraphSpec;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class ManifestIoTest {
+  private static final String SHA = "0".repeat(64);
+
+  static BundleManifest sample() {
+    List<BundleManifest.FileEntry> files = new ArrayList<>();
+    for (String f :
+        List.of(
+            "vision_context.onnx",
+            "vision_focal.onnx",
+            "projector.onnx",
+            "embed_tokens.onnx",
+            "decoder.onnx",
+            "tokenizer.model")) {
+      files.add(new BundleManifest.FileEntry(f, 1, SHA));
+    }
+    return new BundleManifest(
+        1,
+        "DAM-3B",
+        BundleManifest.Variant.IMAGE,
+        BundleManifest.Precision.FP32,
+        BundleManifest.Style.CONTRIB,
+        new BundleManifest.Dims(
+            384, 14, 729, 1152, 196, 2560, 32, 20, 20, 128, 32000, 4096, "float32"),
+        new BundleManifest.Preprocess(
+            List.of(0.5, 0.5, 0.5), List.of(0.5, 0.5, 0.5), "bicubic", 3, 48, "resize"),
+        new BundleManifest.Prompt("v1", "Describe the masked region in detail.", "", -200),
+        new BundleManifest.Tokens(1, 2, 0),
+        new BundleManifest.Generation(0.2, 0.5, 50, 512),
+        "tokenizer.model",
+        new BundleManifest.Graphs(
+            new GraphSpec(
+                "vision_context.onnx",
+                Map.of("pixels", "pixel_values"),
+                Map.of("features", "context_features")),
+            new GraphSpec(
+                "vision_focal.onnx",
+                Map.of("pixels", "pixel_values", "context", "context_features"),
+                Map.of("features", "focal_features")),
+            new GraphSpec(
+                "projector.onnx",
+                Map.of("features", "image_features"),
+                Map.of("embeds", "image_embeds")),
+            new GraphSpec(
+                "embed_tokens.onnx", Map.of("ids", "input_ids"), Map.of("embeds", "inputs_embeds")),
+            new GraphSpec(
+                "decoder.onnx",
+                Map.of(
+                    "embeds",
+                    "inputs_embeds",
+                    "attentionMask",
+                    "attention_mask",
+                    "positionIds",
+                    "position_ids",
+                    "pastKey",
+                    "past_key_values.%d.key",
+                    "pastValue",
+                    "past_key_values.%d.value"),
+                Map.of(
+                    "logits",
+                    "logits",
+                    "presentKey",
+                    "present.%d.key",
+                    "presentValue",
+                    "present.%d.value"))),
+        files);
+  }
+
+  @Test
+  void roundTripsThroughJsonWithStableBytes(@TempDir Path dir) throws Exception {
+    BundleManifest m = sample();
+    ManifestIo.write(dir, m);
+    BundleManifest back = ManifestIo.read(dir);
+    assertEquals(m, back);
+    assertEquals(ManifestIo.toJson(m), ManifestIo.toJson(back));
+    assertTrue(ManifestIo.toJson(m).contains("\"variant\" : \"image\""));
+    assertEquals("past_key_values.%d.key", back.graphs().decoder().input("pastKey"));
+  }
+
+  private static void fails(String json, String expected) {
+    InvalidBundleException e =
+        assertThrows(InvalidBundleException.class, () -> ManifestIo.parse(json));
+    assertTrue(
+        e.getMessage().contains(expected),
+        "message '" + e.getMessage() + "' lacks '" + expected + "'");
+  }
+
+  @Test
+  void unknownFieldIsAnErrorNamingItsPath() {
+    String json = ManifestIo.toJson(sample()).replace("\"heads\" :", "\"hedas\" : 1, \"heads\" :");
+    fails(json, "$.dims.hedas");
+  }
+
+  @Test
+  void missingFieldIsAnErrorNamingItsPath() {
+    String json = ManifestIo.toJson(sample()).replaceFirst("\"minBox\" : 48,", "");
+    fails(json, "minBox");
+  }
+
+  @Test
+  void inconsistentDimsAreRefusedWithBothValues() {
+    String json =
+        ManifestIo.toJson(sample()).replace("\"visionTokens\" : 729", "\"visionTokens\" : 728");
+    fails(json, "dims.visionTokens = 728: expected floor(imageSize/patchSize)^2 = 729");
+  }
+
+  @Test
+  void wrongFormatVersionAndBadEnumsAreRefused() {
+    fails(
+        ManifestIo.toJson(sample()).replace("\"formatVersion\" : 1", "\"formatVersion\" : 2"),
+        "formatVersion = 2");
+    fails(ManifestIo.toJson(sample()).replace("\"fp32\"", "\"fp64\""), "$.precision");
+  }
+
+  @Test
+  void graphFilesMustBeChecksummed() {
+    String json =
+        ManifestIo.toJson(sample())
+            .replace("\"path\" : \"decoder.onnx\"", "\"path\" : \"other.onnx\"");
+    fails(json, "decoder.onnx: the graph file is not listed with a checksum");
+  }
+
+  @Test
+  void pathsMustStayInsideTheBundle() {
+    String json =
+        ManifestIo.toJson(sample())
+            .replace("\"path\" : \"tokenizer.model\"", "\"path\" : \"../etc/passwd\"");
+    fails(json, "must be a plain relative path");
+  }
+
+  @Test
+  void missingRoleIsNamed() {
+    InvalidBundleException e =
+        assertThrows(
+            InvalidBundleException.class, () -> sample().graphs().projector().input("pixels"));
+    assertTrue(e.getMessage().contains("missing role 'pixels'"), e.getMessage());
+  }
+
+  @Test
+  void notJsonAndMissingFileAreClear(@TempDir Path dir) {
+    fails("{", "not valid JSON");
+    InvalidBundleException e =
+        assertThrows(InvalidBundleException.class, () -> ManifestIo.read(dir));
+    assertTrue(e.getMessage().contains("dam-bundle.json does not exist"), e.getMessage());
+  }
+}
