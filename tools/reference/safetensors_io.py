@@ -1,0 +1,95 @@
+"""Minimal, dependency-free reader/writer for the safetensors format.
+
+Layout written here (and expected on read):
+  8 bytes  little-endian uint64 N = header length
+  N bytes  UTF-8 JSON header: {name: {"dtype", "shape", "data_offsets": [begin, end]}, ..., "__metadata__": {str: str}}
+           keys sorted, compact separators, padded with spaces to a multiple of 8 bytes
+  data     raw little-endian tensor bytes, tensors stored in sorted-name order, contiguous
+
+Supported dtypes: F32, F16, BF16 (and I64/I32 for convenience). BF16 is produced from float32 with
+round-to-nearest-even (NaN kept quiet). Output bytes depend only on the input arrays and metadata.
+"""
+import json
+import struct
+
+import numpy as np
+
+_NP = {"F32": np.dtype("<f4"), "F16": np.dtype("<f2"), "I64": np.dtype("<i8"), "I32": np.dtype("<i4"),
+       "BF16": np.dtype("<u2")}
+
+
+def f32_to_bf16_bits(a):
+    """float32 array -> uint16 bf16 bit patterns, round to nearest even."""
+    a = np.ascontiguousarray(a, dtype="<f4")
+    u = a.view("<u4").astype(np.uint64)
+    nan = np.isnan(a)
+    rounding = ((u >> 16) & 1) + 0x7FFF
+    r = ((u + rounding) >> 16).astype(np.uint16)
+    r[nan] = ((u[nan] >> 16) | 0x40).astype(np.uint16)
+    return r
+
+
+def bf16_bits_to_f32(b):
+    b = np.asarray(b, dtype="<u2")
+    return (b.astype(np.uint32) << 16).view("<f4")
+
+
+def encode(tensors, dtype=None, metadata=None):
+    """tensors: {name: np.ndarray (float arrays are converted to `dtype` if given, else kept)}.
+    dtype: None or one of F32/F16/BF16 applied to floating tensors. Returns bytes."""
+    header = {}
+    blobs = []
+    offset = 0
+    for name in sorted(tensors):
+        arr = np.asarray(tensors[name])
+        if arr.dtype.kind == "f":
+            dt = dtype or {4: "F32", 2: "F16"}[arr.dtype.itemsize]
+            if dt == "BF16":
+                raw = f32_to_bf16_bits(arr.astype(np.float32)).tobytes()
+            else:
+                raw = np.ascontiguousarray(arr, dtype=_NP[dt]).tobytes()
+        elif arr.dtype == np.int64:
+            dt, raw = "I64", np.ascontiguousarray(arr, dtype="<i8").tobytes()
+        elif arr.dtype == np.int32:
+            dt, raw = "I32", np.ascontiguousarray(arr, dtype="<i4").tobytes()
+        else:
+            raise ValueError("unsupported dtype %s for %s" % (arr.dtype, name))
+        header[name] = {"dtype": dt, "shape": [int(s) for s in arr.shape], "data_offsets": [offset, offset + len(raw)]}
+        blobs.append(raw)
+        offset += len(raw)
+    if metadata:
+        header["__metadata__"] = {str(k): str(v) for k, v in metadata.items()}
+    h = json.dumps(header, sort_keys=True, separators=(",", ":")).encode("utf-8")
+    h += b" " * ((8 - len(h) % 8) % 8)
+    return struct.pack("<Q", len(h)) + h + b"".join(blobs)
+
+
+def save_file(tensors, path, dtype=None, metadata=None):
+    data = encode(tensors, dtype=dtype, metadata=metadata)
+    with open(path, "wb") as f:
+        f.write(data)
+    return len(data)
+
+
+def decode(data, to_float32=True):
+    """bytes -> ({name: np.ndarray}, metadata). Floating tensors become float32 if to_float32."""
+    (n,) = struct.unpack("<Q", data[:8])
+    header = json.loads(data[8:8 + n].decode("utf-8"))
+    meta = header.pop("__metadata__", {})
+    base = 8 + n
+    out = {}
+    for name, info in header.items():
+        b, e = info["data_offsets"]
+        dt = info["dtype"]
+        arr = np.frombuffer(data[base + b:base + e], dtype=_NP[dt]).reshape(info["shape"])
+        if dt == "BF16":
+            arr = bf16_bits_to_f32(arr) if to_float32 else arr
+        elif to_float32 and dt in ("F16", "F32"):
+            arr = arr.astype(np.float32)
+        out[name] = np.array(arr)
+    return out, meta
+
+
+def load_file(path, to_float32=True):
+    with open(path, "rb") as f:
+        return decode(f.read(), to_float32=to_float32)
