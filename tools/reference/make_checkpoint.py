@@ -28,7 +28,7 @@ TINY_SPM = os.path.join(TOKENIZER_DIR, "tiny-bpe.model")
 TF_VERSION = "4.37.2"  # guessed: the transformers version VILA1.5 / DAM pin
 
 PRESETS = {
-    "tiny": dict(v_hidden=64, v_heads=4, v_inter=128, v_layers=3, image=384, patch=14,
+    "tiny": dict(v_hidden=32, v_heads=4, v_inter=128, v_layers=3, image=384, patch=14,
                  l_hidden=64, l_heads=4, l_kv=4, l_inter=128, l_layers=2, vocab=512,
                  rope=10000.0, rms_eps=1e-5, max_pos=4096),
     "bench": dict(v_hidden=1152, v_heads=16, v_inter=4304, v_layers=27, image=384, patch=14,
@@ -36,6 +36,7 @@ PRESETS = {
                   rope=10000.0, rms_eps=1e-5, max_pos=4096),
 }
 
+QK_GAIN = 2.0
 M64 = (1 << 64) - 1
 GAMMA = np.uint64(0x9E3779B97F4A7C15)
 
@@ -324,8 +325,9 @@ def llm_weights(p, seed):
     t = {"model.embed_tokens.weight": rand_tensor(seed, f, "model.embed_tokens.weight", (V, L), 1.0)}
     for i in range(p["l_layers"]):
         b = "model.layers.%d." % i
-        t.update(linear(seed, f, b + "self_attn.q_proj", L, L, bias=False))
-        t.update(linear(seed, f, b + "self_attn.k_proj", kvd, L, bias=False))
+        # q/k scaled up so attention is peaked enough for the image tokens to steer the output
+        t.update(linear(seed, f, b + "self_attn.q_proj", L, L, bias=False, std=QK_GAIN * L ** -0.5))
+        t.update(linear(seed, f, b + "self_attn.k_proj", kvd, L, bias=False, std=QK_GAIN * L ** -0.5))
         t.update(linear(seed, f, b + "self_attn.v_proj", kvd, L, bias=False))
         t.update(linear(seed, f, b + "self_attn.o_proj", L, L, bias=False))
         t.update(linear(seed, f, b + "mlp.gate_proj", I, L, bias=False))
