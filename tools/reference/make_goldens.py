@@ -44,7 +44,12 @@ def ellipse_mask(size, box):
     return m
 
 
+RECORD = {}  # {"out": real output dir, "as": dir recorded in index.json} (check mode writes elsewhere)
+
+
 def rel(path):
+    if RECORD and os.path.abspath(path).startswith(RECORD["out"] + os.sep):
+        path = RECORD["as"] + os.path.abspath(path)[len(RECORD["out"]):]
     return os.path.relpath(path, REPO).replace(os.sep, "/")
 
 
@@ -141,7 +146,10 @@ def run_case(model, w, name, ckpt, images, image_paths, masks, mask_paths, query
     return case
 
 
-def make_goldens(out, ckpt_root):
+def make_goldens(out, ckpt_root, record_as=None):
+    RECORD.clear()
+    if record_as:
+        RECORD.update({"out": os.path.abspath(out), "as": os.path.abspath(record_as)})
     w = Writer(out)
     img_ckpt = os.path.join(ckpt_root, "tiny-image")
     joint_ckpt = os.path.join(ckpt_root, "tiny-joint")
@@ -187,7 +195,7 @@ def make_goldens(out, ckpt_root):
                           pixel_frames=[0]))
     index = {
         "format": "dam-java reference goldens v1",
-        "generated_by": "/usr/bin/python3 tools/reference/make_goldens.py --out " + rel(out),
+        "generated_by": "/usr/bin/python3 tools/reference/make_goldens.py --out " + rel(record_as or out),
         "byte_order": "little-endian; .f32 float32, .f64 float64, .i64 int64, row-major, no header",
         "pixels": ("uint8 arrays after the PIL 384x384 BICUBIC resize, as PNG (RGB for *_rgb, L for *_mask = "
                    "channel 0 of the RGB-converted resized mask); sha256 of the raw row-major bytes"),
