@@ -1,0 +1,376 @@
+package io.damjava.convert;
+
+import io.damjava.onnx.bundle.BundleManifest;
+import io.damjava.onnx.bundle.BundleManifest.Precision;
+import io.damjava.onnx.bundle.BundleManifest.Style;
+import io.damjava.onnx.bundle.BundleManifest.Variant;
+import io.damjava.onnx.bundle.ManifestIo;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.stream.Stream;
+
+/**
+ * Converts an nvidia/DAM-3B style Hugging Face checkpoint into a bundle: five ONNX graphs with
+ * external weights, the tokenizer, and {@code dam-bundle.json}. The bundle is assembled in a hidden
+ * temporary folder next to the output and moved into place at the end.
+ */
+public final class Converter {
+  static final String IMAGE_QUERY = "Describe the masked region in detail.";
+  static final String JOINT_IMAGE_QUERY =
+      "Given the image above, describe the object in the masked region.";
+  static final String JOINT_VIDEO_QUERY =
+      "Given the video in the form of a sequence of frames above, describe the object in the masked"
+          + " region in the video in detail.";
+
+  static final String VISION_CONTEXT = "vision_context.onnx";
+  static final String VISION_FOCAL = "vision_focal.onnx";
+  static final String PROJECTOR = "projector.onnx";
+  static final String EMBED = "embed_tokens.onnx";
+  static final String DECODER = "decoder.onnx";
+  static final String TOKENIZER = "tokenizer.model";
+
+  private Converter() {}
+
+  /** Runs a conversion. */
+  public static ConvertSummary run(ConvertOptions o) {
+    return run(o, null, 4);
+  }
+
+  /** Test hook: force a linear mode for the decoder and choose MatMulNBits' accuracy_level. */
+  static ConvertSummary run(ConvertOptions o, Linears.Mode decoderMode, int accuracyLevel) {
+    long t0 = System.nanoTime();
+    Path ckpt = o.checkpoint();
+    String name;
+    if (ckpt == null) {
+      HubDownloader.Repo repo = HubDownloader.Repo.parse(o.from());
+      ckpt =
+          new HubDownloader(HubDownloader.Settings.fromEnvironment(), o.progress()).download(repo);
+      name = repo.name();
+    } else {
+      name = ckpt.toAbsolutePath().normalize().getFileName().toString();
+    }
+    Variant variant = o.variant() != null ? o.variant() : guessVariant(name);
+    if (o.style() == Style.STANDARD
+        && (o.precision() == Precision.INT8 || o.precision() == Precision.INT4)) {
+      throw new IllegalArgumentException(
+          "--precision "
+              + o.precision().name().toLowerCase(Locale.ROOT)
+              + " needs --style contrib (MatMulNBits is an ONNX Runtime contrib op)");
+    }
+    Linears.Mode mode =
+        decoderMode != null
+            ? decoderMode
+            : switch (o.precision()) {
+              case INT8 -> Linears.Mode.Q8;
+              case INT4 -> Linears.Mode.Q4;
+              default -> Linears.Mode.FLOAT;
+            };
+    boolean fp16 = o.precision() == Precision.FP16;
+    boolean contrib = o.style() == Style.CONTRIB;
+    Path out = o.out().toAbsolutePath().normalize();
+    if (Files.exists(out) && !isEmptyDir(out)) {
+      throw new IllegalArgumentException(out + " already exists and is not empty");
+    }
+    Path tmp = out.resolveSibling("." + out.getFileName() + ".converting");
+    try {
+      deleteRecursively(tmp);
+      Files.createDirectories(tmp);
+      long params = 0;
+      try (Checkpoint c = Checkpoint.open(ckpt)) {
+        Progress p = o.progress();
+        int blocks = c.visionBlocks();
+        int grid = c.vision().imageSize() / c.vision().patchSize();
+        try (OnnxBuilder b = new OnnxBuilder(tmp.resolve(VISION_CONTEXT), fp16)) {
+          VisionGraphs.vision(
+              b, c.visionTensors(), c.vision(), null, null, blocks, false, contrib, p);
+          b.save();
+          params += b.parameters();
+        }
+        try (OnnxBuilder b = new OnnxBuilder(tmp.resolve(VISION_FOCAL), fp16)) {
+          VisionGraphs.vision(
+              b,
+              c.visionTensors(),
+              c.vision(),
+              c.contextTensors(),
+              c.context(),
+              blocks,
+              true,
+              contrib,
+              p);
+          b.save();
+          params += b.parameters();
+        }
+        p.step("projector");
+        try (OnnxBuilder b = new OnnxBuilder(tmp.resolve(PROJECTOR), fp16)) {
+          VisionGraphs.projector(
+              b, c.projectorTensors(), grid, c.vision().hidden(), c.llm().hidden(), contrib);
+          b.save();
+          params += b.parameters();
+        }
+        p.step("embed_tokens");
+        try (OnnxBuilder b = new OnnxBuilder(tmp.resolve(EMBED), fp16)) {
+          VisionGraphs.embed(b, c.llmTensors(), c.llm().vocab(), c.llm().hidden(), fp16);
+          b.save();
+          params += b.parameters();
+        }
+        try (OnnxBuilder b = new OnnxBuilder(tmp.resolve(DECODER), fp16)) {
+          DecoderGraph.build(b, c.llmTensors(), c.llm(), contrib, mode, accuracyLevel, p);
+          b.save();
+          params += b.parameters();
+        }
+        Path tok = ckpt.resolve("llm").resolve(TOKENIZER);
+        if (!Files.isRegularFile(tok)) {
+          throw new CheckpointException(tok + ": missing tokenizer file");
+        }
+        Files.copy(tok, tmp.resolve(TOKENIZER));
+        p.step("checksums");
+        List<BundleManifest.FileEntry> files = checksums(tmp);
+        BundleManifest m = manifest(name, variant, o.precision(), o.style(), c, files);
+        ManifestIo.write(tmp, m);
+      }
+      long bytes = 0;
+      for (Path f : list(tmp)) {
+        bytes += Files.size(f);
+      }
+      if (Files.exists(out)) {
+        Files.delete(out); // empty directory
+      }
+      Files.move(tmp, out, StandardCopyOption.ATOMIC_MOVE);
+      return new ConvertSummary(
+          out,
+          List.of(VISION_CONTEXT, VISION_FOCAL, PROJECTOR, EMBED, DECODER),
+          params,
+          bytes,
+          Duration.ofNanos(System.nanoTime() - t0));
+    } catch (IOException e) {
+      deleteQuietly(tmp);
+      throw new UncheckedIOException("conversion to " + out + " failed: " + e.getMessage(), e);
+    } catch (RuntimeException e) {
+      deleteQuietly(tmp);
+      throw e;
+    }
+  }
+
+  /** The reference server treats paths containing "joint" (and the -Video repo) as joint. */
+  static Variant guessVariant(String name) {
+    String n = name.toLowerCase(Locale.ROOT);
+    return n.contains("video") || n.contains("joint") ? Variant.IMAGE_VIDEO : Variant.IMAGE;
+  }
+
+  static BundleManifest manifest(
+      String name,
+      Variant variant,
+      Precision precision,
+      Style style,
+      Checkpoint c,
+      List<BundleManifest.FileEntry> files) {
+    CheckpointConfigs.Llm l = c.llm();
+    CheckpointConfigs.Vision v = c.vision();
+    int grid = v.imageSize() / v.patchSize();
+    int merged = (grid + 1) / 2;
+    var dims =
+        new BundleManifest.Dims(
+            v.imageSize(),
+            v.patchSize(),
+            grid * grid,
+            v.hidden(),
+            merged * merged,
+            l.hidden(),
+            l.layers(),
+            l.heads(),
+            l.kvHeads(),
+            l.headDim(),
+            l.vocab(),
+            l.maxPositions(),
+            "float32");
+    var pre =
+        new BundleManifest.Preprocess(
+            c.preprocessor().mean(),
+            c.preprocessor().std(),
+            "bicubic",
+            3,
+            48,
+            c.root().aspectRatio());
+    boolean joint = variant == Variant.IMAGE_VIDEO;
+    var prompt =
+        new BundleManifest.Prompt(
+            "v1", joint ? JOINT_IMAGE_QUERY : IMAGE_QUERY, joint ? JOINT_VIDEO_QUERY : "", -200);
+    var graphs =
+        new BundleManifest.Graphs(
+            new BundleManifest.GraphSpec(
+                VISION_CONTEXT,
+                Map.of("pixels", VisionGraphs.PIXELS),
+                Map.of("features", VisionGraphs.CONTEXT)),
+            new BundleManifest.GraphSpec(
+                VISION_FOCAL,
+                Map.of("pixels", VisionGraphs.PIXELS, "context", VisionGraphs.CONTEXT),
+                Map.of("features", VisionGraphs.FOCAL)),
+            new BundleManifest.GraphSpec(
+                PROJECTOR,
+                Map.of("features", VisionGraphs.FEATURES),
+                Map.of("embeds", VisionGraphs.IMAGE_EMBEDS)),
+            new BundleManifest.GraphSpec(
+                EMBED, Map.of("ids", VisionGraphs.IDS), Map.of("embeds", VisionGraphs.EMBEDS)),
+            new BundleManifest.GraphSpec(
+                DECODER,
+                Map.of(
+                    "embeds", DecoderGraph.EMBEDS,
+                    "attentionMask", DecoderGraph.MASK,
+                    "positionIds", DecoderGraph.POS,
+                    "pastKey", DecoderGraph.PAST_KEY,
+                    "pastValue", DecoderGraph.PAST_VALUE),
+                Map.of(
+                    "logits", DecoderGraph.LOGITS,
+                    "presentKey", DecoderGraph.PRESENT_KEY,
+                    "presentValue", DecoderGraph.PRESENT_VALUE)));
+    return new BundleManifest(
+        BundleManifest.FORMAT_VERSION,
+        name,
+        variant,
+        precision,
+        style,
+        dims,
+        pre,
+        prompt,
+        new BundleManifest.Tokens(l.bos(), l.eos(), l.pad()),
+        new BundleManifest.Generation(0.2, 0.5, 50, 512),
+        TOKENIZER,
+        graphs,
+        files);
+  }
+
+  /** SHA-256 of every file in the folder, sorted by name. */
+  static List<BundleManifest.FileEntry> checksums(Path dir) throws IOException {
+    List<BundleManifest.FileEntry> out = new ArrayList<>();
+    for (Path f : list(dir)) {
+      if (f.getFileName().toString().equals(BundleManifest.FILE_NAME)) {
+        continue;
+      }
+      out.add(new BundleManifest.FileEntry(f.getFileName().toString(), Files.size(f), sha256(f)));
+    }
+    return out;
+  }
+
+  /** Lowercase hex SHA-256 of a file. */
+  public static String sha256(Path f) throws IOException {
+    MessageDigest md;
+    try {
+      md = MessageDigest.getInstance("SHA-256");
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+    byte[] buf = new byte[1 << 20];
+    try (InputStream in = Files.newInputStream(f)) {
+      int r;
+      while ((r = in.read(buf)) > 0) {
+        md.update(buf, 0, r);
+      }
+    }
+    return HexFormat.of().formatHex(md.digest());
+  }
+
+  private static List<Path> list(Path dir) throws IOException {
+    try (Stream<Path> s = Files.list(dir)) {
+      return s.filter(Files::isRegularFile).sorted().toList();
+    }
+  }
+
+  private static boolean isEmptyDir(Path p) {
+    if (!Files.isDirectory(p)) {
+      return false;
+    }
+    try (DirectoryStream<Path> s = Files.newDirectoryStream(p)) {
+      return !s.iterator().hasNext();
+    } catch (IOException e) {
+      return false;
+    }
+  }
+
+  static void deleteRecursively(Path p) throws IOException {
+    if (!Files.exists(p)) {
+      return;
+    }
+    try (Stream<Path> s = Files.walk(p)) {
+      for (Path x : s.sorted((a, b) -> b.getNameCount() - a.getNameCount()).toList()) {
+        Files.deleteIfExists(x);
+      }
+    }
+  }
+
+  private static void deleteQuietly(Path p) {
+    try {
+      deleteRecursively(p);
+    } catch (IOException ignored) {
+      // best effort
+    }
+  }
+
+  /** Command line: see docs/conversion.md. */
+  public static void main(String[] args) {
+    try {
+      ConvertSummary s = run(parse(args));
+      System.err.println("done: " + s);
+    } catch (IllegalArgumentException | CheckpointException | UncheckedIOException e) {
+      System.err.println("dam convert: " + e.getMessage());
+      System.exit(2);
+    }
+  }
+
+  static ConvertOptions parse(String[] args) {
+    Path ckpt = null;
+    String from = null;
+    Path out = null;
+    Precision precision = Precision.FP32;
+    Style style = Style.CONTRIB;
+    Variant variant = null;
+    for (int i = 0; i < args.length; i++) {
+      String a = args[i];
+      if (a.equals("-h") || a.equals("--help")) {
+        throw new IllegalArgumentException(usage());
+      }
+      if (i + 1 >= args.length) {
+        throw new IllegalArgumentException("missing value after " + a + "\n" + usage());
+      }
+      String v = args[++i];
+      switch (a) {
+        case "--checkpoint" -> ckpt = Path.of(v);
+        case "--from" -> from = v;
+        case "--out" -> out = Path.of(v);
+        case "--precision" -> precision = enumValue(Precision.class, v, a);
+        case "--style" -> style = enumValue(Style.class, v, a);
+        case "--variant" -> variant = enumValue(Variant.class, v, a);
+        default -> throw new IllegalArgumentException("unknown option " + a + "\n" + usage());
+      }
+    }
+    Progress p = m -> System.err.println("[convert] " + m);
+    return new ConvertOptions(ckpt, from, out, precision, style, variant, p);
+  }
+
+  private static <E extends Enum<E>> E enumValue(Class<E> c, String v, String opt) {
+    for (E e : c.getEnumConstants()) {
+      if (e.name().equalsIgnoreCase(v)) {
+        return e;
+      }
+    }
+    throw new IllegalArgumentException("bad value for " + opt + ": " + v + "\n" + usage());
+  }
+
+  static String usage() {
+    return "usage: dam convert (--checkpoint DIR | --from REPO_ID[@revision]) --out DIR"
+        + " [--precision fp32|fp16|int8|int4] [--style contrib|standard] [--variant"
+        + " image|image_video]";
+  }
+}

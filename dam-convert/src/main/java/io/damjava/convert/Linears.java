@@ -1,0 +1,80 @@
+package io.damjava.convert;
+
+import io.damjava.convert.OnnxBuilder.A;
+import java.io.IOException;
+import java.util.List;
+
+/** Emits linear layers from Hugging Face {@code [out, in]} weights in the chosen weight format. */
+final class Linears {
+  /** How a linear layer's weight is stored. */
+  enum Mode {
+    /** MatMul on float weights (float16-stored when the builder says so). */
+    FLOAT,
+    /** MatMulNBits 8-bit. */
+    Q8,
+    /** MatMulNBits 4-bit. */
+    Q4,
+    /** Float MatMul on the 8-bit-dequantized weights (test reference). */
+    DQ8,
+    /** Float MatMul on the 4-bit-dequantized weights (test reference). */
+    DQ4
+  }
+
+  static final int BLOCK = 32;
+
+  private final OnnxBuilder b;
+  private final Mode mode;
+  private final int accuracyLevel;
+
+  Linears(OnnxBuilder b, Mode mode, int accuracyLevel) {
+    this.b = b;
+    this.mode = mode;
+    this.accuracyLevel = accuracyLevel;
+  }
+
+  /** x @ W^T (+ bias) with W {@code [out, in]}. */
+  String apply(String x, String name, float[] w, int out, int in, float[] bias) throws IOException {
+    String y;
+    switch (mode) {
+      case FLOAT -> y = b.matmul(x, b.weight(name, transpose(w, out, in), in, out));
+      case DQ8, DQ4 -> {
+        float[] dq =
+            Quantizer.quantize(w, out, in, mode == Mode.DQ8 ? 8 : 4, BLOCK, true).dequantized();
+        y = b.matmul(x, b.weightF32(name, transpose(dq, out, in), in, out));
+      }
+      case Q8, Q4 -> {
+        int bits = mode == Mode.Q8 ? 8 : 4;
+        Quantizer.Quantized q = Quantizer.quantize(w, out, in, bits, BLOCK, false);
+        b.countParameters((long) out * in);
+        int blocks = (in + BLOCK - 1) / BLOCK;
+        String bq =
+            b.raw(name + ".qweight", OnnxBuilder.UINT8, q.packed(), out, blocks, BLOCK * bits / 8);
+        String sc = b.weightF32(name + ".scales", q.scales(), out, blocks);
+        y =
+            b.ms(
+                "MatMulNBits",
+                List.of(x, bq, sc),
+                A.i("K", in),
+                A.i("N", out),
+                A.i("bits", bits),
+                A.i("block_size", BLOCK),
+                A.i("accuracy_level", accuracyLevel));
+      }
+      default -> throw new IllegalStateException(mode.name());
+    }
+    if (bias != null) {
+      y = b.add(y, b.weight(name + ".bias", bias, out));
+    }
+    return y;
+  }
+
+  static float[] transpose(float[] w, int rows, int cols) {
+    float[] t = new float[w.length];
+    for (int r = 0; r < rows; r++) {
+      for (int c = 0; c < cols; c++) {
+        t[c * rows + r] = w[r * cols + c];
+      }
+    }
+    return t;
+  }
+}

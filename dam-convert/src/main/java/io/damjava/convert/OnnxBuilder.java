@@ -1,0 +1,369 @@
+package io.damjava.convert;
+
+import com.google.protobuf.ByteString;
+import io.damjava.convert.onnx.OnnxProto.AttributeProto;
+import io.damjava.convert.onnx.OnnxProto.GraphProto;
+import io.damjava.convert.onnx.OnnxProto.ModelProto;
+import io.damjava.convert.onnx.OnnxProto.NodeProto;
+import io.damjava.convert.onnx.OnnxProto.OperatorSetIdProto;
+import io.damjava.convert.onnx.OnnxProto.StringStringEntryProto;
+import io.damjava.convert.onnx.OnnxProto.TensorProto;
+import io.damjava.convert.onnx.OnnxProto.TensorShapeProto;
+import io.damjava.convert.onnx.OnnxProto.TypeProto;
+import io.damjava.convert.onnx.OnnxProto.ValueInfoProto;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A small ONNX graph builder. Large initializers are streamed, tensor by tensor, into one external
+ * data file per graph ({@code <graph>.onnx.data}, each tensor 4096-byte aligned), so the weights
+ * never sit on the heap together; small constants are stored inline. Value names are generated
+ * deterministically, so the same calls give the same bytes.
+ */
+public final class OnnxBuilder implements AutoCloseable {
+  /** ONNX element types used here. */
+  public static final int FLOAT = TensorProto.DataType.FLOAT_VALUE;
+
+  public static final int UINT8 = TensorProto.DataType.UINT8_VALUE;
+  public static final int INT32 = TensorProto.DataType.INT32_VALUE;
+  public static final int INT64 = TensorProto.DataType.INT64_VALUE;
+  public static final int BOOL = TensorProto.DataType.BOOL_VALUE;
+  public static final int FLOAT16 = TensorProto.DataType.FLOAT16_VALUE;
+
+  static final int ALIGN = 4096;
+  static final int INLINE_LIMIT = 1024;
+  static final String MS = "com.microsoft";
+
+  /** A node attribute. */
+  public record A(AttributeProto proto) {
+    public static A i(String name, long v) {
+      return new A(
+          AttributeProto.newBuilder()
+              .setName(name)
+              .setType(AttributeProto.AttributeType.INT)
+              .setI(v)
+              .build());
+    }
+
+    public static A f(String name, float v) {
+      return new A(
+          AttributeProto.newBuilder()
+              .setName(name)
+              .setType(AttributeProto.AttributeType.FLOAT)
+              .setF(v)
+              .build());
+    }
+
+    public static A ints(String name, long... v) {
+      AttributeProto.Builder b =
+          AttributeProto.newBuilder().setName(name).setType(AttributeProto.AttributeType.INTS);
+      for (long x : v) {
+        b.addInts(x);
+      }
+      return new A(b.build());
+    }
+  }
+
+  private final Path onnxFile;
+  private final String dataName;
+  private final boolean fp16Weights;
+  private final FileChannel data;
+  private final GraphProto.Builder graph;
+  private final List<NodeProto.Builder> nodes = new ArrayList<>();
+  private final Map<String, String> renames = new HashMap<>();
+  private int counter;
+  private long parameters;
+
+  /**
+   * Starts a graph.
+   *
+   * @param onnxFile the .onnx file to write; the data file goes next to it
+   * @param fp16Weights store float weights as float16 (a Cast node widens them in the graph)
+   */
+  public OnnxBuilder(Path onnxFile, boolean fp16Weights) throws IOException {
+    this.onnxFile = onnxFile;
+    this.dataName = onnxFile.getFileName() + ".data";
+    this.fp16Weights = fp16Weights;
+    this.data =
+        FileChannel.open(
+            onnxFile.resolveSibling(dataName),
+            StandardOpenOption.CREATE,
+            StandardOpenOption.TRUNCATE_EXISTING,
+            StandardOpenOption.WRITE);
+    String name = onnxFile.getFileName().toString().replace(".onnx", "");
+    this.graph = GraphProto.newBuilder().setName(name);
+  }
+
+  /** The data file's name (relative to the .onnx file). */
+  public String dataFileName() {
+    return dataName;
+  }
+
+  /** Adds to the parameter count (for weights written with {@link #raw}). */
+  public void countParameters(long n) {
+    parameters += n;
+  }
+
+  /** Number of weight elements written so far. */
+  public long parameters() {
+    return parameters;
+  }
+
+  private String fresh(String hint) {
+    return hint + "_" + (counter++);
+  }
+
+  // ---- graph inputs and outputs ----
+
+  /** Declares a graph input; dims are Long/Integer (fixed) or String (symbolic). */
+  public String input(String name, int elemType, Object... dims) {
+    graph.addInput(valueInfo(name, elemType, dims));
+    return name;
+  }
+
+  /** Declares a graph output, renaming the value that produces it. */
+  public void output(String value, String name, int elemType, Object... dims) {
+    if (!value.equals(name)) {
+      renames.put(value, name);
+    }
+    graph.addOutput(valueInfo(name, elemType, dims));
+  }
+
+  private static ValueInfoProto valueInfo(String name, int elemType, Object... dims) {
+    TensorShapeProto.Builder shape = TensorShapeProto.newBuilder();
+    for (Object d : dims) {
+      TensorShapeProto.Dimension.Builder db = TensorShapeProto.Dimension.newBuilder();
+      if (d instanceof String s) {
+        db.setDimParam(s);
+      } else {
+        db.setDimValue(((Number) d).longValue());
+      }
+      shape.addDim(db);
+    }
+    return ValueInfoProto.newBuilder()
+        .setName(name)
+        .setType(
+            TypeProto.newBuilder()
+                .setTensorType(TypeProto.Tensor.newBuilder().setElemType(elemType).setShape(shape)))
+        .build();
+  }
+
+  // ---- initializers ----
+
+  /**
+   * A float weight, written to the data file (as float16 when the graph stores fp16 weights, then
+   * widened by a Cast node). Returns the float32 value name.
+   */
+  public String weight(String name, float[] values, long... dims) throws IOException {
+    check(name, values.length, dims);
+    parameters += values.length;
+    if (!fp16Weights) {
+      return external(name, FLOAT, floatBytes(values), dims);
+    }
+    ByteBuffer b = ByteBuffer.allocate(values.length * 2).order(ByteOrder.LITTLE_ENDIAN);
+    for (float v : values) {
+      b.putShort(Half.fromFloat(v));
+    }
+    b.flip();
+    String raw = external(name, FLOAT16, b, dims);
+    return op("Cast", List.of(raw), A.i("to", FLOAT));
+  }
+
+  /** A float weight always stored as float32 (norm weights, tables). */
+  public String weightF32(String name, float[] values, long... dims) throws IOException {
+    check(name, values.length, dims);
+    parameters += values.length;
+    return external(name, FLOAT, floatBytes(values), dims);
+  }
+
+  /** Raw little-endian bytes of any element type, written to the data file. */
+  public String raw(String name, int elemType, ByteBuffer bytes, long... dims) throws IOException {
+    return external(name, elemType, bytes, dims);
+  }
+
+  private static void check(String name, int n, long... dims) {
+    long p = 1;
+    for (long d : dims) {
+      p *= d;
+    }
+    if (p != n) {
+      throw new IllegalArgumentException(name + ": " + n + " values for dims product " + p);
+    }
+  }
+
+  private static ByteBuffer floatBytes(float[] v) {
+    ByteBuffer b = ByteBuffer.allocate(v.length * 4).order(ByteOrder.LITTLE_ENDIAN);
+    b.asFloatBuffer().put(v);
+    return b;
+  }
+
+  private String external(String name, int elemType, ByteBuffer bytes, long... dims)
+      throws IOException {
+    TensorProto.Builder t = TensorProto.newBuilder().setName(name).setDataType(elemType);
+    for (long d : dims) {
+      t.addDims(d);
+    }
+    if (bytes.remaining() <= INLINE_LIMIT) {
+      t.setRawData(ByteString.copyFrom(bytes));
+    } else {
+      long pos = data.position();
+      long aligned = (pos + ALIGN - 1) / ALIGN * ALIGN;
+      if (aligned > pos) {
+        ByteBuffer pad = ByteBuffer.allocate((int) (aligned - pos));
+        while (pad.hasRemaining()) {
+          data.write(pad);
+        }
+      }
+      long len = bytes.remaining();
+      while (bytes.hasRemaining()) {
+        data.write(bytes);
+      }
+      t.setDataLocation(TensorProto.DataLocation.EXTERNAL)
+          .addExternalData(kv("location", dataName))
+          .addExternalData(kv("offset", Long.toString(aligned)))
+          .addExternalData(kv("length", Long.toString(len)));
+    }
+    graph.addInitializer(t);
+    return name;
+  }
+
+  private static StringStringEntryProto kv(String k, String v) {
+    return StringStringEntryProto.newBuilder().setKey(k).setValue(v).build();
+  }
+
+  /** An inline float constant. */
+  public String constF(long[] dims, float... v) {
+    TensorProto.Builder t = TensorProto.newBuilder().setName(fresh("c")).setDataType(FLOAT);
+    for (long d : dims) {
+      t.addDims(d);
+    }
+    ByteBuffer b = floatBytes(v);
+    t.setRawData(ByteString.copyFrom(b));
+    graph.addInitializer(t);
+    return t.getName();
+  }
+
+  /** A float scalar. */
+  public String scalar(float v) {
+    return constF(new long[0], v);
+  }
+
+  /** An inline int64 1-D constant. */
+  public String ints(long... v) {
+    return constI64(new long[] {v.length}, v);
+  }
+
+  /** An inline int64 constant with the given dims. */
+  public String constI64(long[] dims, long... v) {
+    TensorProto.Builder t = TensorProto.newBuilder().setName(fresh("c")).setDataType(INT64);
+    for (long d : dims) {
+      t.addDims(d);
+    }
+    ByteBuffer b = ByteBuffer.allocate(v.length * 8).order(ByteOrder.LITTLE_ENDIAN);
+    b.asLongBuffer().put(v);
+    t.setRawData(ByteString.copyFrom(b));
+    graph.addInitializer(t);
+    return t.getName();
+  }
+
+  // ---- nodes ----
+
+  /** A default-domain node with one output. */
+  public String op(String type, List<String> in, A... attrs) {
+    return node("", type, 1, in, attrs)[0];
+  }
+
+  /** A node with several outputs ("" outputs are left unnamed). */
+  public String[] node(String domain, String type, int outputs, List<String> in, A... attrs) {
+    NodeProto.Builder n =
+        NodeProto.newBuilder().setOpType(type).setDomain(domain).setName(fresh(type));
+    n.addAllInput(in);
+    String[] out = new String[outputs];
+    for (int i = 0; i < outputs; i++) {
+      out[i] = fresh(type.toLowerCase(java.util.Locale.ROOT));
+      n.addOutput(out[i]);
+    }
+    for (A a : attrs) {
+      n.addAttribute(a.proto());
+    }
+    nodes.add(n);
+    return out;
+  }
+
+  /** A com.microsoft node with one output. */
+  public String ms(String type, List<String> in, A... attrs) {
+    return node(MS, type, 1, in, attrs)[0];
+  }
+
+  // ---- common helpers ----
+
+  public String add(String a, String b) {
+    return op("Add", List.of(a, b));
+  }
+
+  public String mul(String a, String b) {
+    return op("Mul", List.of(a, b));
+  }
+
+  public String matmul(String a, String b) {
+    return op("MatMul", List.of(a, b));
+  }
+
+  public String reshape(String x, long... shape) {
+    return op("Reshape", List.of(x, ints(shape)));
+  }
+
+  public String transpose(String x, long... perm) {
+    return op("Transpose", List.of(x), A.ints("perm", perm));
+  }
+
+  /** Writes the .onnx file and closes the data file. */
+  public void save() throws IOException {
+    data.force(true);
+    data.close();
+    for (NodeProto.Builder n : nodes) {
+      for (int i = 0; i < n.getInputCount(); i++) {
+        String r = renames.get(n.getInput(i));
+        if (r != null) {
+          n.setInput(i, r);
+        }
+      }
+      for (int i = 0; i < n.getOutputCount(); i++) {
+        String r = renames.get(n.getOutput(i));
+        if (r != null) {
+          n.setOutput(i, r);
+        }
+      }
+      graph.addNode(n);
+    }
+    ModelProto model =
+        ModelProto.newBuilder()
+            .setIrVersion(8)
+            .setProducerName("dam-java")
+            .setProducerVersion("0.1")
+            .addOpsetImport(OperatorSetIdProto.newBuilder().setDomain("").setVersion(17))
+            .addOpsetImport(OperatorSetIdProto.newBuilder().setDomain(MS).setVersion(1))
+            .setGraph(graph)
+            .build();
+    try (OutputStream os = Files.newOutputStream(onnxFile)) {
+      model.writeTo(os);
+    }
+  }
+
+  @Override
+  public void close() throws IOException {
+    if (data.isOpen()) {
+      data.close();
+    }
+  }
+}
