@@ -1,0 +1,508 @@
+package io.damjava.tokenizer;
+
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * SentencePiece BPE model ({@code tokenizer.model}), encoding as sentencepiece's {@code
+ * bpe::Model::SampleEncode} with identity normalisation and decoding as {@code DecodeIds}.
+ */
+final class SentencePieceTokenizer extends BpeTokenizerBase {
+  static final int NORMAL = 1;
+  static final int UNKNOWN = 2;
+  static final int CONTROL = 3;
+  static final int USER_DEFINED = 4;
+  static final int UNUSED = 5;
+  static final int BYTE = 6;
+
+  private static final int MODEL_TYPE_BPE = 2;
+
+  private final float[] scores;
+  private final int[] types;
+
+  /** NORMAL, USER_DEFINED and UNUSED pieces: the only ones a merge can produce. */
+  private final Map<String, Integer> mergeable;
+
+  /** UNKNOWN, CONTROL and BYTE pieces: looked up first, as sentencepiece's PieceToId does. */
+  private final Map<String, Integer> reserved;
+
+  private final boolean byteFallback;
+  private final int[] byteIds = new int[256];
+  private final boolean addDummyPrefix;
+  private final boolean removeExtraWhitespaces;
+  private final boolean escapeWhitespaces;
+
+  /** User-defined symbols by first char, longest first. */
+  private final Map<Character, List<String>> userDefined;
+
+  private SentencePieceTokenizer(Model m, Map<String, Integer> ids, DecodeTable table) {
+    super(m.pieces, ids, table, m.bos, m.eos, m.unk);
+    this.scores = m.scores;
+    this.types = m.types;
+    this.mergeable = m.mergeable;
+    this.reserved = m.reserved;
+    this.byteFallback = m.byteFallback;
+    this.addDummyPrefix = m.addDummyPrefix;
+    this.removeExtraWhitespaces = m.removeExtraWhitespaces;
+    this.escapeWhitespaces = m.escapeWhitespaces;
+    this.userDefined = m.userDefined;
+    Arrays.fill(byteIds, -1);
+    for (int b = 0; b < 256; b++) {
+      Integer id = ids.get(String.format("<0x%02X>", b));
+      if (id != null && m.types[id] == BYTE) {
+        byteIds[b] = id;
+      }
+    }
+  }
+
+  /** Parsed fields of the ModelProto. */
+  private static final class Model {
+    String[] pieces;
+    float[] scores;
+    int[] types;
+    Map<String, Integer> mergeable = new HashMap<>();
+    Map<String, Integer> reserved = new HashMap<>();
+    Map<Character, List<String>> userDefined = new HashMap<>();
+    int modelType = 1; // proto default UNIGRAM
+    boolean byteFallback;
+    boolean treatWhitespaceAsSuffix;
+    String unkSurface = " \u2047 ";
+    String bosPiece = "<s>";
+    String eosPiece = "</s>";
+    String normalizerName = "";
+    int charsMapLength;
+    boolean addDummyPrefix = true;
+    boolean removeExtraWhitespaces = true;
+    boolean escapeWhitespaces = true;
+    int bos = -1;
+    int eos = -1;
+    int unk = -1;
+  }
+
+  static SentencePieceTokenizer parse(byte[] bytes) {
+    Model m = new Model();
+    List<String> pieces = new ArrayList<>();
+    List<Float> scores = new ArrayList<>();
+    List<Integer> types = new ArrayList<>();
+    boolean sawTrainer = false;
+    ProtoReader r = new ProtoReader(bytes, 0, bytes.length, "tokenizer.model");
+    while (r.hasMore()) {
+      int tag = r.readTag();
+      int field = tag >>> 3;
+      int wire = tag & 7;
+      if (field == 1 && wire == ProtoReader.LEN) {
+        ProtoReader p = r.readMessage("tokenizer.model pieces[" + pieces.size() + "]");
+        String piece = null;
+        float score = 0f;
+        int type = NORMAL;
+        while (p.hasMore()) {
+          int t = p.readTag();
+          if (t == (1 << 3 | ProtoReader.LEN)) {
+            piece = p.readString();
+          } else if (t == (2 << 3 | ProtoReader.FIXED32)) {
+            score = p.readFloat();
+          } else if (t == (3 << 3 | ProtoReader.VARINT)) {
+            type = (int) p.readVarint();
+          } else {
+            p.skip(t & 7);
+          }
+        }
+        if (piece == null || piece.isEmpty()) {
+          throw p.error("piece must not be empty");
+        }
+        if (type < NORMAL || type > BYTE) {
+          throw p.error("unknown piece type " + type);
+        }
+        pieces.add(piece);
+        scores.add(score);
+        types.add(type);
+      } else if (field == 2 && wire == ProtoReader.LEN) {
+        sawTrainer = true;
+        readTrainerSpec(r.readMessage("tokenizer.model trainer_spec"), m);
+      } else if (field == 3 && wire == ProtoReader.LEN) {
+        readNormalizerSpec(r.readMessage("tokenizer.model normalizer_spec"), m);
+      } else {
+        r.skip(wire);
+      }
+    }
+    if (pieces.isEmpty()) {
+      throw new TokenizerFormatException("tokenizer.model: no pieces (empty or not a model file)");
+    }
+    if (!sawTrainer) {
+      throw new TokenizerFormatException("tokenizer.model: trainer_spec is missing");
+    }
+    if (m.modelType != MODEL_TYPE_BPE) {
+      throw new TokenizerFormatException(
+          "tokenizer.model: trainer_spec.model_type is "
+              + modelTypeName(m.modelType)
+              + "; only BPE (2) is supported");
+    }
+    if (m.charsMapLength > 0 && !"identity".equals(m.normalizerName)) {
+      throw new TokenizerFormatException(
+          "tokenizer.model: normalizer '"
+              + m.normalizerName
+              + "' is not supported; only 'identity' (no precompiled_charsmap) is");
+    }
+    if (m.treatWhitespaceAsSuffix) {
+      throw new TokenizerFormatException(
+          "tokenizer.model: trainer_spec.treat_whitespace_as_suffix is not supported");
+    }
+    int n = pieces.size();
+    m.pieces = pieces.toArray(new String[0]);
+    m.scores = new float[n];
+    m.types = new int[n];
+    Map<String, Integer> ids = new HashMap<>(n * 2);
+    for (int i = 0; i < n; i++) {
+      String piece = m.pieces[i];
+      int type = types.get(i);
+      m.scores[i] = scores.get(i);
+      m.types[i] = type;
+      boolean normal = type == NORMAL || type == USER_DEFINED || type == UNUSED;
+      Map<String, Integer> target = normal ? m.mergeable : m.reserved;
+      if (target.putIfAbsent(piece, i) != null) {
+        throw new TokenizerFormatException("tokenizer.model: piece " + piece + " is defined twice");
+      }
+      ids.putIfAbsent(piece, i);
+      if (type == UNKNOWN) {
+        if (m.unk >= 0) {
+          throw new TokenizerFormatException("tokenizer.model: more than one UNKNOWN piece");
+        }
+        m.unk = i;
+      } else if (type == USER_DEFINED) {
+        m.userDefined.computeIfAbsent(piece.charAt(0), k -> new ArrayList<>()).add(piece);
+      } else if (type == BYTE && !m.byteFallback) {
+        throw new TokenizerFormatException(
+            "tokenizer.model: byte piece " + piece + " found although byte_fallback is false");
+      }
+    }
+    if (m.unk < 0) {
+      throw new TokenizerFormatException("tokenizer.model: no UNKNOWN (<unk>) piece");
+    }
+    for (List<String> list : m.userDefined.values()) {
+      list.sort((a, b) -> Integer.compare(b.length(), a.length()));
+    }
+    m.bos = controlId(m, ids, m.bosPiece);
+    m.eos = controlId(m, ids, m.eosPiece);
+    String[] text = new String[n];
+    String[] noLead = new String[n];
+    int[] byteValue = new int[n];
+    boolean[] special = new boolean[n];
+    String[] specialText = new String[n];
+    Arrays.fill(byteValue, -1);
+    for (int i = 0; i < n; i++) {
+      String piece = m.pieces[i];
+      switch (m.types[i]) {
+        case CONTROL -> {
+          special[i] = true;
+          text[i] = "";
+          specialText[i] = piece;
+        }
+        case UNKNOWN -> text[i] = m.unkSurface;
+        case BYTE -> {
+          byteValue[i] = parseBytePiece(piece);
+          text[i] = "";
+        }
+        default -> {
+          text[i] = piece.replace(SPACE_SYMBOL, ' ');
+          if (piece.charAt(0) == SPACE_SYMBOL) {
+            noLead[i] = piece.substring(1).replace(SPACE_SYMBOL, ' ');
+          }
+        }
+      }
+    }
+    for (int b = 0; m.byteFallback && b < 256; b++) {
+      Integer id = m.reserved.get(String.format("<0x%02X>", b));
+      if (id == null || m.types[id] != BYTE) {
+        throw new TokenizerFormatException(
+            "tokenizer.model: byte_fallback is true but byte piece "
+                + String.format("<0x%02X>", b)
+                + " is missing");
+      }
+    }
+    DecodeTable table =
+        new DecodeTable(
+            DecodeTable.Flavor.SENTENCEPIECE,
+            text,
+            noLead,
+            byteValue,
+            special,
+            specialText,
+            m.addDummyPrefix || m.removeExtraWhitespaces,
+            m.removeExtraWhitespaces,
+            0,
+            ' ',
+            false,
+            null);
+    return new SentencePieceTokenizer(m, ids, table);
+  }
+
+  private static int controlId(Model m, Map<String, Integer> ids, String piece) {
+    Integer id = ids.get(piece);
+    return id != null && m.types[id] == CONTROL ? id : -1;
+  }
+
+  private static int parseBytePiece(String piece) {
+    if (piece.length() == 6 && piece.startsWith("<0x") && piece.endsWith(">")) {
+      try {
+        return Integer.parseInt(piece.substring(3, 5), 16);
+      } catch (NumberFormatException e) {
+        // fall through
+      }
+    }
+    throw new TokenizerFormatException("tokenizer.model: invalid byte piece " + piece);
+  }
+
+  private static String modelTypeName(int type) {
+    return switch (type) {
+      case 1 -> "UNIGRAM (1)";
+      case 2 -> "BPE (2)";
+      case 3 -> "WORD (3)";
+      case 4 -> "CHAR (4)";
+      default -> "unknown (" + type + ")";
+    };
+  }
+
+  private static void readTrainerSpec(ProtoReader r, Model m) {
+    while (r.hasMore()) {
+      int tag = r.readTag();
+      switch (tag) {
+        case 3 << 3 | ProtoReader.VARINT -> m.modelType = (int) r.readVarint();
+        case 24 << 3 | ProtoReader.VARINT -> m.treatWhitespaceAsSuffix = r.readVarint() != 0;
+        case 35 << 3 | ProtoReader.VARINT -> m.byteFallback = r.readVarint() != 0;
+        case 44 << 3 | ProtoReader.LEN -> m.unkSurface = r.readString();
+        case 46 << 3 | ProtoReader.LEN -> m.bosPiece = r.readString();
+        case 47 << 3 | ProtoReader.LEN -> m.eosPiece = r.readString();
+        default -> r.skip(tag & 7);
+      }
+    }
+  }
+
+  private static void readNormalizerSpec(ProtoReader r, Model m) {
+    while (r.hasMore()) {
+      int tag = r.readTag();
+      switch (tag) {
+        case 1 << 3 | ProtoReader.LEN -> m.normalizerName = r.readString();
+        case 2 << 3 | ProtoReader.LEN -> m.charsMapLength = r.readString().length();
+        case 3 << 3 | ProtoReader.VARINT -> m.addDummyPrefix = r.readVarint() != 0;
+        case 4 << 3 | ProtoReader.VARINT -> m.removeExtraWhitespaces = r.readVarint() != 0;
+        case 5 << 3 | ProtoReader.VARINT -> m.escapeWhitespaces = r.readVarint() != 0;
+        default -> r.skip(tag & 7);
+      }
+    }
+  }
+
+  @Override
+  public int[] encode(String text, boolean addBos) {
+    IntList out = new IntList(text.length() / 3 + 2);
+    if (addBos && bos >= 0) {
+      out.add(bos);
+    }
+    encodeNormalized(normalize(replaceLoneSurrogates(text), addDummyPrefix), out);
+    return out.toArray();
+  }
+
+  @Override
+  int[] encodeWithoutPrefix(String text) {
+    IntList out = new IntList(text.length() / 3 + 2);
+    encodeNormalized(normalize(replaceLoneSurrogates(text), false), out);
+    return out.toArray();
+  }
+
+  @Override
+  List<Map.Entry<String, Integer>> specialTokens() {
+    List<Map.Entry<String, Integer>> list = new ArrayList<>();
+    for (int i = 0; i < pieces.length; i++) {
+      if (types[i] == CONTROL || types[i] == UNKNOWN) {
+        list.add(Map.entry(pieces[i], i));
+      }
+    }
+    return list;
+  }
+
+  /** Length of the user-defined symbol starting at {@code i}, or 0. */
+  private int userDefinedAt(String s, int i) {
+    if (userDefined.isEmpty()) {
+      return 0;
+    }
+    List<String> candidates = userDefined.get(s.charAt(i));
+    if (candidates != null) {
+      for (String c : candidates) {
+        if (s.startsWith(c, i)) {
+          return c.length();
+        }
+      }
+    }
+    return 0;
+  }
+
+  /** sentencepiece {@code Normalizer::Normalize} with an identity rule set. */
+  String normalize(String input, boolean dummyPrefix) {
+    int n = input.length();
+    int i = 0;
+    if (removeExtraWhitespaces) {
+      while (i < n && input.charAt(i) == ' ' && userDefinedAt(input, i) == 0) {
+        i++;
+      }
+    }
+    if (i == n) {
+      return "";
+    }
+    StringBuilder sb = new StringBuilder(n + 8);
+    char space = escapeWhitespaces ? SPACE_SYMBOL : ' ';
+    if (dummyPrefix) {
+      sb.append(space);
+    }
+    boolean isPrevSpace = removeExtraWhitespaces;
+    while (i < n) {
+      int len = userDefinedAt(input, i);
+      if (len == 0) {
+        len = Character.charCount(input.codePointAt(i));
+      }
+      int start = i;
+      int end = i + len;
+      while (isPrevSpace && start < end && input.charAt(start) == ' ') {
+        start++;
+      }
+      if (start < end) {
+        for (int k = start; k < end; k++) {
+          char c = input.charAt(k);
+          sb.append(c == ' ' ? space : c);
+        }
+        isPrevSpace = input.charAt(end - 1) == ' ';
+      }
+      i = end;
+      if (!removeExtraWhitespaces) {
+        isPrevSpace = false;
+      }
+    }
+    if (removeExtraWhitespaces) {
+      int len = sb.length();
+      while (len > 0 && sb.charAt(len - 1) == space) {
+        len--;
+      }
+      sb.setLength(len);
+    }
+    return sb.toString();
+  }
+
+  /**
+   * sentencepiece {@code bpe::Model::SampleEncode} (no dropout) plus byte fallback / unk fusing.
+   */
+  private void encodeNormalized(String s, IntList out) {
+    int n = s.length();
+    if (n == 0) {
+      return;
+    }
+    int[] start = new int[n];
+    int[] end = new int[n];
+    int[] prev = new int[n];
+    int[] next = new int[n];
+    boolean[] freeze = new boolean[n];
+    int count = 0;
+    for (int i = 0; i < n; ) {
+      int len = userDefinedAt(s, i);
+      freeze[count] = len > 0;
+      if (len == 0) {
+        len = Character.charCount(s.codePointAt(i));
+      }
+      start[count] = i;
+      end[count] = i + len;
+      prev[count] = count - 1;
+      next[count] = i + len < n ? count + 1 : -1;
+      count++;
+      i += len;
+    }
+    Map<String, String[]> revMerge = null;
+    MergeHeap heap = new MergeHeap(count);
+    for (int i = 1; i < count; i++) {
+      revMerge = maybeAdd(s, i - 1, i, start, end, freeze, heap, revMerge);
+    }
+    while (!heap.isEmpty()) {
+      int left = heap.topPos();
+      int size = heap.topAux();
+      heap.pop();
+      int right = next[left];
+      if (end[left] == start[left] || right < 0 || end[right] - start[left] != size) {
+        continue; // stale
+      }
+      end[left] = end[right];
+      start[right] = end[right]; // now empty
+      next[left] = next[right];
+      if (next[right] >= 0) {
+        prev[next[right]] = left;
+      }
+      revMerge = maybeAdd(s, prev[left], left, start, end, freeze, heap, revMerge);
+      revMerge = maybeAdd(s, left, next[left], start, end, freeze, heap, revMerge);
+    }
+    boolean[] prevUnk = new boolean[1];
+    for (int i = 0; i != -1; i = next[i]) {
+      resegment(s.substring(start[i], end[i]), revMerge, out, prevUnk);
+    }
+  }
+
+  private Map<String, String[]> maybeAdd(
+      String s,
+      int left,
+      int right,
+      int[] start,
+      int[] end,
+      boolean[] freeze,
+      MergeHeap heap,
+      Map<String, String[]> revMerge) {
+    if (left < 0 || right < 0 || freeze[left] || freeze[right]) {
+      return revMerge;
+    }
+    String piece = s.substring(start[left], end[right]);
+    Integer id = mergeable.get(piece);
+    if (id == null) {
+      return revMerge;
+    }
+    heap.push(MergeHeap.scoreKey(scores[id]), left, end[right] - start[left]);
+    if (types[id] == UNUSED) {
+      if (revMerge == null) {
+        revMerge = new HashMap<>();
+      }
+      revMerge.put(
+          piece,
+          new String[] {
+            s.substring(start[left], end[left]), s.substring(start[right], end[right])
+          });
+    }
+    return revMerge;
+  }
+
+  private int pieceId(String w) {
+    Integer id = reserved.get(w);
+    if (id == null) {
+      id = mergeable.get(w);
+    }
+    return id == null ? unk : id;
+  }
+
+  private void resegment(String w, Map<String, String[]> revMerge, IntList out, boolean[] prevUnk) {
+    int id = pieceId(w);
+    if (types[id] == UNUSED && revMerge != null) {
+      String[] pair = revMerge.get(w);
+      if (pair != null) {
+        resegment(pair[0], revMerge, out, prevUnk);
+        resegment(pair[1], revMerge, out, prevUnk);
+        return;
+      }
+    }
+    boolean isUnk = types[id] == UNKNOWN;
+    if (types[id] == CONTROL) {
+      out.add(id);
+    } else if (isUnk && byteFallback) {
+      for (byte b : w.getBytes(StandardCharsets.UTF_8)) {
+        out.add(byteIds[b & 0xff]);
+      }
+    } else if (!(isUnk && prevUnk[0])) {
+      out.add(id);
+    }
+    prevUnk[0] = isUnk;
+  }
+}
