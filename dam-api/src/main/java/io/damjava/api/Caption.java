@@ -15,6 +15,7 @@ import java.util.Objects;
 public final class Caption {
   private final String text;
   private final int[] tokenIds;
+  private final int promptTokens;
   private final StopReason stopReason;
   private final Timings timings;
 
@@ -25,6 +26,22 @@ public final class Caption {
    * @param timings time per stage
    */
   public Caption(String text, int[] tokenIds, StopReason stopReason, Timings timings) {
+    this(text, tokenIds, 0, stopReason, timings);
+  }
+
+  /**
+   * @param text the decoded description, special tokens skipped and surrounding spaces stripped
+   * @param tokenIds the generated ids, EOS excluded (copied)
+   * @param promptTokens length of the spliced prompt the decoder read (text and image positions)
+   * @param stopReason why generation stopped
+   * @param timings time per stage
+   */
+  public Caption(
+      String text, int[] tokenIds, int promptTokens, StopReason stopReason, Timings timings) {
+    if (promptTokens < 0) {
+      throw new IllegalArgumentException("promptTokens must be >= 0, got " + promptTokens);
+    }
+    this.promptTokens = promptTokens;
     this.text = Objects.requireNonNull(text, "text");
     this.tokenIds = Objects.requireNonNull(tokenIds, "tokenIds").clone();
     this.stopReason = Objects.requireNonNull(stopReason, "stopReason");
@@ -44,6 +61,14 @@ public final class Caption {
     return tokenIds.length;
   }
 
+  /**
+   * Positions of the prompt the decoder read: text tokens plus 196 per image or frame; 0 when the
+   * engine did not report it.
+   */
+  public int promptTokens() {
+    return promptTokens;
+  }
+
   public StopReason stopReason() {
     return stopReason;
   }
@@ -57,13 +82,14 @@ public final class Caption {
     return o instanceof Caption c
         && text.equals(c.text)
         && Arrays.equals(tokenIds, c.tokenIds)
+        && promptTokens == c.promptTokens
         && stopReason == c.stopReason
         && timings.equals(c.timings);
   }
 
   @Override
   public int hashCode() {
-    return Objects.hash(text, Arrays.hashCode(tokenIds), stopReason, timings);
+    return Objects.hash(text, Arrays.hashCode(tokenIds), promptTokens, stopReason, timings);
   }
 
   @Override

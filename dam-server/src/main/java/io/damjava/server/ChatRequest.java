@@ -1,0 +1,255 @@
+package io.damjava.server;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.damjava.api.DamImage;
+import io.damjava.api.GenerationOptions;
+import io.damjava.api.InvalidInputException;
+import io.damjava.api.Mask;
+import io.damjava.api.Region;
+import java.awt.image.BufferedImage;
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
+import java.util.Optional;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import javax.imageio.ImageIO;
+
+/**
+ * A chat-completion request reduced to what DAM needs, parsed and validated as the reference server
+ * does (dam_server.py): user text parts concatenated in order, assistant messages ignored, RGBA
+ * images whose alpha is the mask, {@code Image:}/{@code Video:} prefixes and leading {@code
+ * <image>} tags removed.
+ *
+ * @param model the requested model id
+ * @param frames one image, or 8 video frames
+ * @param regions one region per frame: the alpha mask, or the request's region extension
+ * @param options sampling options (per-request values honoured)
+ * @param stream SSE streaming
+ */
+record ChatRequest(
+    String model,
+    List<DamImage> frames,
+    List<Region> regions,
+    GenerationOptions options,
+    boolean stream) {
+
+  static final String ANY_MODEL = "describe_anything_model";
+  private static final Pattern DATA_URL =
+      Pattern.compile("^data:image/(png|jpe?g);base64,(.*)$", Pattern.DOTALL);
+  private static final String IMAGE_TAG = "<image>";
+
+  static ChatRequest parse(ObjectMapper mapper, byte[] body, ServerConfig config) {
+    JsonNode root;
+    try {
+      root = mapper.readTree(body);
+    } catch (JsonProcessingException e) {
+      throw ApiError.badRequest("request body is not valid JSON: " + e.getOriginalMessage());
+    } catch (IOException e) {
+      throw ApiError.badRequest("cannot read the request body");
+    }
+    if (root == null || !root.isObject()) {
+      throw ApiError.badRequest("request body must be a JSON object");
+    }
+    String model = text(root, "model");
+    if (!model.equals(ANY_MODEL) && !model.equals(config.modelName())) {
+      throw new ApiError(
+          404,
+          "model_not_found",
+          "this server serves the model '"
+              + config.modelName()
+              + "' (or use '"
+              + ANY_MODEL
+              + "'), not '"
+              + model
+              + "'");
+    }
+    JsonNode messages = root.get("messages");
+    if (messages == null || !messages.isArray() || messages.isEmpty()) {
+      throw ApiError.badRequest("'messages' must be a non-empty array");
+    }
+    StringBuilder query = new StringBuilder();
+    List<BufferedImage> images = new ArrayList<>();
+    for (JsonNode m : messages) {
+      String role = m.path("role").asText("");
+      if (role.equals("assistant") || role.equals("system")) {
+        continue;
+      }
+      if (!role.equals("user")) {
+        throw ApiError.badRequest(
+            "message role must be user, assistant or system, got '" + role + "'");
+      }
+      JsonNode content = m.get("content");
+      if (content != null && content.isTextual()) {
+        query.append(content.asText());
+      } else if (content != null && content.isArray()) {
+        for (JsonNode part : content) {
+          String type = part.path("type").asText("");
+          switch (type) {
+            case "text" -> query.append(part.path("text").asText(""));
+            case "image_url" -> images.add(loadImage(imageUrl(part), config));
+            default -> throw ApiError.badRequest("unsupported content part type '" + type + "'");
+          }
+        }
+      } else {
+        throw ApiError.badRequest("message content must be a string or a list of parts");
+      }
+    }
+    if (images.isEmpty()) {
+      throw ApiError.badRequest("no image with a mask found in the messages");
+    }
+    checkImageCount(images.size(), config);
+    String q = cleanQuery(query.toString());
+    List<DamImage> frames = new ArrayList<>();
+    List<Region> regions = new ArrayList<>();
+    Optional<Region> extension = RegionExtension.parse(root.get("region"));
+    for (BufferedImage img : images) {
+      frames.add(DamImage.of(img));
+      if (extension.isPresent() && images.size() == 1) {
+        regions.add(extension.get());
+      } else {
+        Mask mask = Mask.fromAlpha(img);
+        if (mask.isEmpty()) {
+          throw ApiError.badRequest("the image's alpha channel is empty: no region to describe");
+        }
+        regions.add(Region.mask(mask));
+      }
+    }
+    return new ChatRequest(
+        model, frames, regions, options(root, q, config), root.path("stream").asBoolean(false));
+  }
+
+  /** Strips prefixes and leading image tags; any other {@code <image>} is an error. */
+  static String cleanQuery(String raw) {
+    String q = raw.strip();
+    if (q.startsWith("Image:")) {
+      q = q.substring("Image:".length());
+    }
+    if (q.startsWith("Video:")) {
+      q = q.substring("Video:".length());
+    }
+    q = q.strip();
+    while (q.startsWith(IMAGE_TAG)) {
+      q = q.substring(IMAGE_TAG.length());
+    }
+    if (q.contains(IMAGE_TAG)) {
+      throw ApiError.badRequest("<image> may only appear at the beginning of the text");
+    }
+    return q.strip();
+  }
+
+  private static void checkImageCount(int n, ServerConfig config) {
+    if (config.jointVariant()) {
+      if (n != 1 && n != 8) {
+        throw ApiError.badRequest("send 1 image or a video of 8 frames, got " + n + " images");
+      }
+    } else if (n != 1) {
+      throw ApiError.badRequest(
+          "this model describes one image with its mask per request, got " + n + " images");
+    }
+  }
+
+  private static GenerationOptions options(JsonNode root, String query, ServerConfig config) {
+    GenerationOptions.Builder b =
+        GenerationOptions.builder()
+            .temperature(number(root, "temperature", config.temperature()))
+            .topP(number(root, "top_p", config.topP()))
+            .maxNewTokens((int) number(root, "max_tokens", config.maxTokens()));
+    if (root.hasNonNull("top_k")) {
+      b.topK((int) number(root, "top_k", 0));
+    }
+    if (root.hasNonNull("seed")) {
+      JsonNode s = root.get("seed");
+      if (!s.canConvertToLong()) {
+        throw ApiError.badRequest("'seed' must be an integer");
+      }
+      b.seed(s.asLong());
+    }
+    if (!query.isEmpty()) {
+      b.query(query);
+    }
+    try {
+      return b.build();
+    } catch (InvalidInputException e) {
+      throw ApiError.badRequest(e.getMessage());
+    }
+  }
+
+  private static double number(JsonNode root, String field, double dflt) {
+    JsonNode n = root.get(field);
+    if (n == null || n.isNull()) {
+      return dflt;
+    }
+    if (!n.isNumber()) {
+      throw ApiError.badRequest("'" + field + "' must be a number");
+    }
+    return n.asDouble();
+  }
+
+  private static String text(JsonNode root, String field) {
+    JsonNode n = root.get(field);
+    if (n == null || !n.isTextual()) {
+      throw ApiError.badRequest("'" + field + "' must be a string");
+    }
+    return n.asText();
+  }
+
+  private static String imageUrl(JsonNode part) {
+    JsonNode u = part.path("image_url");
+    JsonNode url = u.isTextual() ? u : u.get("url");
+    if (url == null || !url.isTextual()) {
+      throw ApiError.badRequest("image_url part needs image_url.url");
+    }
+    return url.asText();
+  }
+
+  private static BufferedImage loadImage(String url, ServerConfig config) {
+    byte[] bytes;
+    if (url.startsWith("http://") || url.startsWith("https://")) {
+      if (!config.allowRemoteImages()) {
+        throw ApiError.badRequest(
+            "image URLs are disabled on this server: send a data:image/png;base64 URL");
+      }
+      bytes = RemoteImages.fetch(url, config.maxBodyBytes());
+    } else {
+      Matcher m = DATA_URL.matcher(url);
+      if (!m.matches()) {
+        throw ApiError.badRequest(
+            "image_url must be data:image/(png|jpg|jpeg);base64,... (or http(s) when enabled)");
+      }
+      try {
+        bytes = Base64.getMimeDecoder().decode(m.group(2));
+      } catch (IllegalArgumentException e) {
+        throw ApiError.badRequest("image data is not valid base64");
+      }
+    }
+    BufferedImage img;
+    try {
+      img = ImageIO.read(new ByteArrayInputStream(bytes));
+    } catch (IOException | RuntimeException e) {
+      img = null;
+    }
+    if (img == null) {
+      throw ApiError.badRequest("image data is not a readable PNG or JPEG");
+    }
+    if ((long) img.getWidth() * img.getHeight() > config.maxImagePixels()) {
+      throw ApiError.badRequest(
+          "image is "
+              + img.getWidth()
+              + "x"
+              + img.getHeight()
+              + ", above the server's limit of "
+              + config.maxImagePixels()
+              + " pixels");
+    }
+    if (!img.getColorModel().hasAlpha()) {
+      throw ApiError.badRequest(
+          "the image has no alpha channel: send an RGBA PNG whose alpha marks the region");
+    }
+    return img;
+  }
+}

@@ -1,0 +1,184 @@
+package io.damjava.server;
+
+import java.time.Duration;
+import java.util.Objects;
+import java.util.Optional;
+
+/**
+ * Settings of the OpenAI-compatible server. Safe defaults: loopback only, one generation at a time,
+ * a short queue, 32 MB bodies, no remote image fetching, no API key.
+ *
+ * @param host address to bind; {@code 127.0.0.1} by default
+ * @param port TCP port; 0 picks a free one
+ * @param modelName the model id clients send (besides {@code describe_anything_model})
+ * @param jointVariant the bundle is the image+video joint checkpoint (accepts 1 or 8 images)
+ * @param maxBodyBytes largest request body
+ * @param maxImagePixels largest image (width x height) accepted
+ * @param requestTimeout a generation still running after this is cancelled
+ * @param maxConcurrent generations running at once
+ * @param queueSize requests waiting for a slot; more get 503 with Retry-After
+ * @param apiKey when present, requests need {@code Authorization: Bearer <key>}
+ * @param allowRemoteImages fetch http(s) image URLs (off: only data URLs)
+ * @param temperature default when a request sends none (the reference server's 0.2)
+ * @param topP default when a request sends none (the reference server's 0.9)
+ * @param maxTokens default when a request sends none (512)
+ */
+public record ServerConfig(
+    String host,
+    int port,
+    String modelName,
+    boolean jointVariant,
+    long maxBodyBytes,
+    long maxImagePixels,
+    Duration requestTimeout,
+    int maxConcurrent,
+    int queueSize,
+    Optional<String> apiKey,
+    boolean allowRemoteImages,
+    double temperature,
+    double topP,
+    int maxTokens) {
+
+  public ServerConfig {
+    Objects.requireNonNull(host, "host");
+    Objects.requireNonNull(modelName, "modelName");
+    Objects.requireNonNull(requestTimeout, "requestTimeout");
+    Objects.requireNonNull(apiKey, "apiKey");
+    if (port < 0 || port > 65535) {
+      throw new IllegalArgumentException("port must be 0..65535, got " + port);
+    }
+    if (maxConcurrent < 1 || queueSize < 0) {
+      throw new IllegalArgumentException("maxConcurrent must be >= 1 and queueSize >= 0");
+    }
+    if (maxBodyBytes < 1024 || maxImagePixels < 1) {
+      throw new IllegalArgumentException("maxBodyBytes and maxImagePixels are too small");
+    }
+  }
+
+  /** Defaults for a model id. */
+  public static ServerConfig defaults(String modelName, boolean jointVariant) {
+    return new ServerConfig(
+        "127.0.0.1",
+        8000,
+        modelName,
+        jointVariant,
+        32L << 20,
+        50_000_000L,
+        Duration.ofMinutes(5),
+        1,
+        8,
+        Optional.empty(),
+        false,
+        0.2,
+        0.9,
+        512);
+  }
+
+  public ServerConfig withPort(int p) {
+    return new ServerConfig(
+        host,
+        p,
+        modelName,
+        jointVariant,
+        maxBodyBytes,
+        maxImagePixels,
+        requestTimeout,
+        maxConcurrent,
+        queueSize,
+        apiKey,
+        allowRemoteImages,
+        temperature,
+        topP,
+        maxTokens);
+  }
+
+  public ServerConfig withLimits(int concurrent, int queue, Duration timeout) {
+    return new ServerConfig(
+        host,
+        port,
+        modelName,
+        jointVariant,
+        maxBodyBytes,
+        maxImagePixels,
+        timeout,
+        concurrent,
+        queue,
+        apiKey,
+        allowRemoteImages,
+        temperature,
+        topP,
+        maxTokens);
+  }
+
+  public ServerConfig withApiKey(String key) {
+    return new ServerConfig(
+        host,
+        port,
+        modelName,
+        jointVariant,
+        maxBodyBytes,
+        maxImagePixels,
+        requestTimeout,
+        maxConcurrent,
+        queueSize,
+        Optional.of(key),
+        allowRemoteImages,
+        temperature,
+        topP,
+        maxTokens);
+  }
+
+  public ServerConfig withHost(String h) {
+    return new ServerConfig(
+        h,
+        port,
+        modelName,
+        jointVariant,
+        maxBodyBytes,
+        maxImagePixels,
+        requestTimeout,
+        maxConcurrent,
+        queueSize,
+        apiKey,
+        allowRemoteImages,
+        temperature,
+        topP,
+        maxTokens);
+  }
+
+  public ServerConfig withMaxBodyBytes(long max) {
+    return new ServerConfig(
+        host,
+        port,
+        modelName,
+        jointVariant,
+        max,
+        maxImagePixels,
+        requestTimeout,
+        maxConcurrent,
+        queueSize,
+        apiKey,
+        allowRemoteImages,
+        temperature,
+        topP,
+        maxTokens);
+  }
+
+  public ServerConfig withRemoteImages(boolean allow) {
+    return new ServerConfig(
+        host,
+        port,
+        modelName,
+        jointVariant,
+        maxBodyBytes,
+        maxImagePixels,
+        requestTimeout,
+        maxConcurrent,
+        queueSize,
+        apiKey,
+        allow,
+        temperature,
+        topP,
+        maxTokens);
+  }
+}
