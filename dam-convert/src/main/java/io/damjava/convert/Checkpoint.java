@@ -84,9 +84,8 @@ public final class Checkpoint implements AutoCloseable {
               + vision.maskChannels()
               + ", DAM needs 1");
     }
-    if (vision.imageSize() % vision.patchSize() != 0) {
-      throw new CheckpointException(
-          where + "vision_tower/config.json: patch_size does not divide image_size");
+    if (vision.patchSize() <= 0 || vision.imageSize() < vision.patchSize()) {
+      throw new CheckpointException(where + "vision_tower/config.json: bad image_size/patch_size");
     }
     if (vision.hidden() % vision.heads() != 0) {
       throw new CheckpointException(
