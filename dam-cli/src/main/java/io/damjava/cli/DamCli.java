@@ -16,7 +16,7 @@ import picocli.CommandLine.Command;
     mixinStandardHelpOptions = true,
     versionProvider = DamCli.Version.class,
     description = "Describe Anything on the JVM: detailed descriptions of image and video regions.",
-    subcommands = {DescribeCommand.class, CommandLine.HelpCommand.class})
+    subcommands = {DescribeCommand.class, ServeCommand.class, CommandLine.HelpCommand.class})
 public final class DamCli {
   public static final int OK = 0;
   public static final int USAGE = 2;
