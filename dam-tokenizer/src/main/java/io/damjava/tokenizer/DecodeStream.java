@@ -64,10 +64,19 @@ final class DecodeStream {
     if (bosWsSeen || textNonEmpty) {
       isBosWs = false;
     }
+    if (table.special[id] && !skipSpecial) {
+      // Printed literally; what follows is decoded afresh, as transformers' slow LlamaTokenizer
+      // calls sp_model.decode separately on the pieces between special tokens.
+      out.append(table.specialText[id]);
+      isBosWs = true;
+      bosWsSeen = false;
+      textNonEmpty = false;
+      return;
+    }
     String s;
     boolean consumed = false;
     if (table.special[id]) {
-      s = skipSpecial ? "" : table.specialText[id];
+      s = "";
     } else if (isBosWs && table.bosWsRule && table.textWithoutLeadingSpace[id] != null) {
       s = table.textWithoutLeadingSpace[id];
       consumed = !table.stripAllLeading;
