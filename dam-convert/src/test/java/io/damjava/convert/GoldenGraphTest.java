@@ -18,6 +18,17 @@ import org.junit.jupiter.params.provider.MethodSource;
 class GoldenGraphTest {
   static final double TOL = 1e-4;
 
+  /** The chelsea_left_eye greedy tokens (inputs for decode-step tests). */
+  static final long[] GREEDY;
+
+  static {
+    try {
+      GREEDY = Goldens.i64(golden("chelsea_left_eye").get("tensors").get("tokens"));
+    } catch (Exception e) {
+      throw new ExceptionInInitializerError(e);
+    }
+  }
+
   static List<Arguments> cases() throws Exception {
     List<Arguments> out = new ArrayList<>();
     for (Style s : Style.values()) {

@@ -1,0 +1,116 @@
+package io.damjava.convert;
+
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.damjava.onnx.bundle.BundleManifest.Precision;
+import io.damjava.onnx.bundle.BundleManifest.Style;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+
+/**
+ * KV-cache consistency, quantized graphs against fp32 graphs holding the dequantized weights, and
+ * fp16 against the goldens.
+ */
+class DecoderPrecisionTest {
+  static Path convert(String tag, Precision p, Linears.Mode mode, int acc) throws Exception {
+    Path base = Files.createDirectories(Path.of(System.getProperty("java.io.tmpdir"), "prec"));
+    Path out = base.resolve(tag);
+    Converter.deleteRecursively(out);
+    Converter.run(
+        ConvertOptions.of(Goldens.checkpoint("tiny-image"), out).withPrecision(p), mode, acc);
+    return out;
+  }
+
+  /** Prefill logits of the chelsea case plus 4 greedy decode steps, concatenated. */
+  static float[] run(Path bundle, float[][] stepsOut) throws Exception {
+    JsonNode c = GoldenGraphTest.golden("chelsea_left_eye").get("tensors");
+    try (BundleRunner r = new BundleRunner(bundle)) {
+      float[] embeds =
+          r.splice(Goldens.i64(c.get("prompt_ids")), Goldens.f32(c.get("projector_output")));
+      BundleRunner.State st = r.new State();
+      float[] logits = st.step(embeds);
+      float[] all = new float[logits.length * 5];
+      System.arraycopy(logits, 0, all, 0, logits.length);
+      for (int i = 1; i < 5; i++) {
+        logits = st.step(r.embed(new long[] {GoldenGraphTest.GREEDY[i - 1]}));
+        System.arraycopy(logits, 0, all, i * logits.length, logits.length);
+      }
+      if (stepsOut != null) {
+        stepsOut[0] = embeds;
+      }
+      return all;
+    }
+  }
+
+  @Test
+  void prefillPlusDecodeStepsEqualsFullRecompute() throws Exception {
+    for (Style style : Style.values()) {
+      Path b = GoldenGraphTest.convert("tiny-image", style, Precision.FP32);
+      JsonNode c = GoldenGraphTest.golden("chelsea_left_eye").get("tensors");
+      long[] tokens = Goldens.i64(c.get("tokens"));
+      try (BundleRunner r = new BundleRunner(b)) {
+        float[] prompt =
+            r.splice(Goldens.i64(c.get("prompt_ids")), Goldens.f32(c.get("projector_output")));
+        int k = 6;
+        // prefill n, then k single-token steps
+        BundleRunner.State st = r.new State();
+        st.step(prompt);
+        float[] stepLogits = null;
+        for (int i = 0; i < k; i++) {
+          stepLogits = st.step(r.embed(new long[] {tokens[i]}));
+        }
+        // full recompute of n + k, and a chunked prefill (n, then k at once)
+        float[] extra = r.embed(java.util.Arrays.copyOf(tokens, k));
+        float[] all = new float[prompt.length + extra.length];
+        System.arraycopy(prompt, 0, all, 0, prompt.length);
+        System.arraycopy(extra, 0, all, prompt.length, extra.length);
+        float[] full = r.new State().step(all);
+        BundleRunner.State chunk = r.new State();
+        chunk.step(prompt);
+        float[] chunked = chunk.step(extra);
+        double e1 = Goldens.relMax(stepLogits, full);
+        double e2 = Goldens.relMax(chunked, full);
+        System.err.printf("kv %s: steps vs full %.2e, chunked vs full %.2e%n", style, e1, e2);
+        assertTrue(e1 < 1e-4, style + " steps vs full " + e1);
+        assertTrue(e2 < 1e-4, style + " chunked vs full " + e2);
+      }
+    }
+  }
+
+  @Test
+  void quantizedGraphsMatchDequantizedWeights() throws Exception {
+    float[] fp32 = run(GoldenGraphTest.convert("tiny-image", Style.CONTRIB, Precision.FP32), null);
+    for (int bits : new int[] {8, 4}) {
+      Precision p = bits == 8 ? Precision.INT8 : Precision.INT4;
+      Linears.Mode q = bits == 8 ? Linears.Mode.Q8 : Linears.Mode.Q4;
+      Linears.Mode dq = bits == 8 ? Linears.Mode.DQ8 : Linears.Mode.DQ4;
+      float[] ref = run(convert("dq" + bits, Precision.FP32, dq, 0), null);
+      float[] exact = run(convert("q" + bits + "a0", p, q, 0), null);
+      float[] fast = run(convert("q" + bits + "a4", p, null, 4), null);
+      double e0 = Goldens.relMax(exact, ref);
+      double e4 = Goldens.relRms(fast, ref);
+      double drift = Goldens.relRms(fast, fp32);
+      System.err.printf(
+          "int%d: acc0 vs dequantized rel max %.2e; acc4 vs dequantized relRMS %.2e; acc4 vs fp32 relRMS %.2e%n",
+          bits, e0, e4, drift);
+      assertTrue(e0 < 1e-4, "int" + bits + " accuracy_level 0 vs dequantized " + e0);
+      assertTrue(e4 < 0.05, "int" + bits + " accuracy_level 4 vs dequantized " + e4);
+    }
+  }
+
+  @Test
+  void fp16MatchesGoldensLoosely() throws Exception {
+    for (Style style : Style.values()) {
+      Path b = GoldenGraphTest.convert("tiny-image", style, Precision.FP16);
+      float[] got = run(b, null);
+      JsonNode c = GoldenGraphTest.golden("chelsea_left_eye").get("tensors");
+      float[] want = Goldens.f32(c.get("prefill_last_logits"));
+      double e = Goldens.relMax(java.util.Arrays.copyOf(got, want.length), want);
+      System.err.printf("fp16 %s prefill logits vs golden rel max %.2e%n", style, e);
+      // The tiny checkpoint's weights are float16 already, so fp16 storage is exact.
+      assertTrue(e < 1e-4, "fp16 " + e);
+    }
+  }
+}
