@@ -1,0 +1,63 @@
+package io.damjava.convert;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/** Writes safetensors files in tests. */
+final class TestSafetensors {
+  private TestSafetensors() {}
+
+  /** Splits a safetensors file into two F32 shards plus model.safetensors.index.json. */
+  static void shard(Path src, Path dir) throws IOException {
+    ObjectMapper om = new ObjectMapper();
+    ObjectNode map = om.createObjectNode();
+    List<String> names = new ArrayList<>();
+    try (SafetensorsFile f = SafetensorsFile.open(src)) {
+      names.addAll(f.entries().keySet());
+      for (int part = 0; part < 2; part++) {
+        String shardName = String.format("model-%05d-of-00002.safetensors", part + 1);
+        ObjectNode header = om.createObjectNode();
+        List<float[]> data = new ArrayList<>();
+        long off = 0;
+        for (int i = part; i < names.size(); i += 2) {
+          String n = names.get(i);
+          SafetensorsFile.Entry e = f.entries().get(n);
+          float[] v = f.read(n);
+          ObjectNode t = header.putObject(n);
+          t.put("dtype", "F32");
+          var shape = t.putArray("shape");
+          for (long d : e.shape()) {
+            shape.add(d);
+          }
+          t.putArray("data_offsets").add(off).add(off + 4L * v.length);
+          off += 4L * v.length;
+          data.add(v);
+          map.put(n, shardName);
+        }
+        byte[] h = om.writeValueAsString(header).getBytes(StandardCharsets.UTF_8);
+        try (OutputStream os = Files.newOutputStream(dir.resolve(shardName))) {
+          os.write(ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(h.length).array());
+          os.write(h);
+          for (float[] v : data) {
+            ByteBuffer b = ByteBuffer.allocate(4 * v.length).order(ByteOrder.LITTLE_ENDIAN);
+            b.asFloatBuffer().put(v);
+            os.write(b.array());
+          }
+        }
+      }
+    }
+    ObjectNode index = om.createObjectNode();
+    index.putObject("metadata");
+    index.set("weight_map", map);
+    Files.writeString(dir.resolve("model.safetensors.index.json"), om.writeValueAsString(index));
+  }
+}
