@@ -1,0 +1,67 @@
+package io.damjava.onnx;
+
+import io.damjava.api.InvalidBundleException;
+import io.damjava.onnx.bundle.BundleManifest;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.security.DigestInputStream;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+
+/** Checks every file a manifest lists (size, then SHA-256) before any native object is made. */
+final class BundleFiles {
+  private BundleFiles() {}
+
+  static void verify(Path dir, BundleManifest m) {
+    for (BundleManifest.FileEntry f : m.files()) {
+      Path p = dir.resolve(f.path());
+      try {
+        long size = Files.size(p);
+        if (size != f.bytes()) {
+          throw new InvalidBundleException(
+              "bundle file "
+                  + f.path()
+                  + " has "
+                  + size
+                  + " bytes but the manifest lists "
+                  + f.bytes()
+                  + ": the file is truncated or replaced; convert the checkpoint again");
+        }
+        String sha = sha256(p);
+        if (!sha.equals(f.sha256())) {
+          throw new InvalidBundleException(
+              "bundle file "
+                  + f.path()
+                  + " has SHA-256 "
+                  + sha
+                  + " but the manifest lists "
+                  + f.sha256()
+                  + ": the file is corrupt or was modified; convert the checkpoint again");
+        }
+      } catch (NoSuchFileException e) {
+        throw new InvalidBundleException(
+            "bundle file " + f.path() + " listed in the manifest is missing from " + dir, e);
+      } catch (IOException e) {
+        throw new InvalidBundleException(
+            "cannot read bundle file " + f.path() + ": " + e.getMessage(), e);
+      }
+    }
+  }
+
+  static String sha256(Path p) throws IOException {
+    MessageDigest md;
+    try {
+      md = MessageDigest.getInstance("SHA-256");
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+    try (InputStream in = new DigestInputStream(Files.newInputStream(p), md)) {
+      in.transferTo(java.io.OutputStream.nullOutputStream());
+    }
+    return HexFormat.of().formatHex(md.digest());
+  }
+}

@@ -1,0 +1,116 @@
+package io.damjava.onnx;
+
+import io.damjava.api.Cancellation;
+import io.damjava.api.Caption;
+import io.damjava.api.CaptionListener;
+import io.damjava.api.DamImage;
+import io.damjava.api.GenerationOptions;
+import io.damjava.api.Mask;
+import io.damjava.api.Timings;
+import java.nio.FloatBuffer;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * One describe call, stage by stage (S = imageSize, N = visionTokens, Hv = visionHidden, I =
+ * imageTokens, H = hidden, V = vocab, B = regions or frames, k = images per prompt: 1 or 8):
+ *
+ * <pre>
+ * Preprocessor      image + mask            → 2 × (S,S,3)+(S,S) uint8 per region (full, focal crop)
+ * VisionEncoder     (B,4,S,S) ×2 float32    → (B,N,Hv) context/focal → projector → (B,I,H)
+ * PromptBuilder     query                   → ids (T) int, -200 per image
+ * EmbeddingSplicer  ids (T) + (k,I,H)        → embeds (1,L,H), L = T - k + k·I
+ * Decoder           embeds, KV cache        → logits (1,1,V) per step
+ * Sampler           logits (V)              → token id
+ * detokenizer       token ids               → text deltas (listener), final text
+ * </pre>
+ *
+ * Inputs are validated by the caller before this runs. Stateless; thread-safe.
+ */
+final class DamPipeline {
+  private final Preprocessor preprocessor;
+  private final VisionEncoder vision;
+  private final PromptBuilder prompts;
+  private final EmbeddingSplicer splicer;
+  private final Decoder decoder;
+  private final TextTokenizer tokenizer;
+  private final int maxPositions;
+
+  DamPipeline(
+      Preprocessor preprocessor,
+      VisionEncoder vision,
+      PromptBuilder prompts,
+      EmbeddingSplicer splicer,
+      Decoder decoder,
+      TextTokenizer tokenizer,
+      int maxPositions) {
+    this.preprocessor = preprocessor;
+    this.vision = vision;
+    this.prompts = prompts;
+    this.splicer = splicer;
+    this.decoder = decoder;
+    this.tokenizer = tokenizer;
+    this.maxPositions = maxPositions;
+  }
+
+  /**
+   * Regions of one image (one caption each; {@code frames} holds the image once per mask), or one
+   * video (8 frames, 8 masks, one caption).
+   */
+  List<Caption> describe(
+      List<DamImage> frames,
+      List<Mask> masks,
+      boolean video,
+      int[] promptIds,
+      GenerationOptions options,
+      CaptionListener listener,
+      Cancellation cancel) {
+    long start = System.nanoTime();
+    List<Preprocessor.Region> regions = new ArrayList<>();
+    for (int i = 0; i < masks.size(); i++) {
+      regions.add(preprocessor.region(frames.get(i), masks.get(i)));
+    }
+    long preprocessed = System.nanoTime();
+    float[] images = vision.encode(regions); // (B, I, H)
+    long encoded = System.nanoTime();
+    List<Caption> captions = new ArrayList<>();
+    for (int first = 0; first < masks.size(); first += video ? masks.size() : 1) {
+      int length = splicer.length(promptIds);
+      FloatBuffer embeds = splicer.splice(promptIds, images, first); // (1, L, H)
+      try (GenerationState st = new GenerationState(maxPositions)) {
+        Sampler sampler = Samplers.of(options, Samplers.seedFor(options));
+        Decoder.Output out =
+            decoder.generate(
+                st,
+                embeds,
+                length,
+                options.maxNewTokens(),
+                sampler,
+                tokenizer.newStream(),
+                listener,
+                cancel);
+        Timings t =
+            new Timings(
+                Duration.ofNanos(preprocessed - start),
+                Duration.ofNanos(encoded - preprocessed),
+                Duration.ofNanos(st.prefillNanos),
+                Duration.ofNanos(st.decodeNanos),
+                Duration.ofNanos(System.nanoTime() - start));
+        String text = tokenizer.decode(out.tokens()).strip();
+        captions.add(new Caption(text, out.tokens(), out.stop(), t));
+      }
+    }
+    return captions;
+  }
+
+  /** The prompt ids of a call; also used by validation to check the length. */
+  int[] promptIds(GenerationOptions options, int images, boolean video) {
+    String query = options.query().orElse(prompts.defaultQuery(video));
+    return prompts.ids(prompts.text(query, images, video));
+  }
+
+  int splicedLength(int[] ids) {
+    return splicer.length(ids);
+  }
+}

@@ -1,0 +1,63 @@
+package io.damjava.onnx;
+
+import ai.onnxruntime.OnnxTensor;
+import ai.onnxruntime.OrtSession;
+import java.nio.LongBuffer;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Everything that changes during one decode: the last decoder result (whose {@code present.*}
+ * tensors are the KV cache fed back as the next step's past), the small reused input buffers and
+ * the per-stage clocks. Created per call and closed in a {@code finally}; never shared.
+ */
+final class GenerationState implements AutoCloseable {
+  final LongBuffer ones; // (maxPositions) int64 ones; attention_mask views over its prefix
+  final LongBuffer position = Tensors.longs(1); // (1,1) int64 position of the new token
+  final LongBuffer tokenId = Tensors.longs(1); // (1,1) int64 id of the new token
+  float[] logits = new float[0]; // (V) last position's logits
+  OrtSession.Result kv; // last decoder run: logits (1,1,V), present.* (1,kvHeads,P,headDim)
+  int pastLength; // P: positions held by kv
+  long prefillNanos;
+  long decodeNanos;
+  private final List<OnnxTensor> prefillOnly = new ArrayList<>();
+
+  GenerationState(int maxPositions) {
+    ones = Tensors.longs(maxPositions);
+    for (int i = 0; i < maxPositions; i++) {
+      ones.put(i, 1L);
+    }
+  }
+
+  /** Keeps a prefill input alive until {@link #releasePrefill()}. */
+  OnnxTensor prefill(OnnxTensor t) {
+    prefillOnly.add(t);
+    return t;
+  }
+
+  void releasePrefill() {
+    for (int i = prefillOnly.size() - 1; i >= 0; i--) {
+      prefillOnly.get(i).close();
+    }
+    prefillOnly.clear();
+  }
+
+  /** Replaces the KV holder; the old result is closed after the run that consumed it. */
+  void advance(OrtSession.Result next, int newPast) {
+    OrtSession.Result old = kv;
+    kv = next;
+    pastLength = newPast;
+    if (old != null) {
+      old.close();
+    }
+  }
+
+  @Override
+  public void close() {
+    releasePrefill();
+    if (kv != null) {
+      kv.close();
+      kv = null;
+    }
+  }
+}

@@ -1,0 +1,94 @@
+package io.damjava.onnx;
+
+import ai.onnxruntime.OnnxTensor;
+import ai.onnxruntime.OnnxTensorLike;
+import ai.onnxruntime.OrtEnvironment;
+import ai.onnxruntime.OrtException;
+import ai.onnxruntime.OrtSession;
+import io.damjava.api.InferenceException;
+import io.damjava.api.ModelLoadException;
+import io.damjava.onnx.bundle.BundleManifest;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The five sessions of a bundle, created once and shared by every call (ORT sessions are safe for
+ * concurrent {@code run}). Owns the sessions; {@link #close()} closes them in reverse order.
+ */
+final class Graphs implements AutoCloseable {
+  final OrtEnvironment env;
+  final BundleManifest.Graphs specs;
+  final OrtSession visionContext; // (B,4,S,S) -> (B,N,Hv)
+  final OrtSession visionFocal; // (B,4,S,S), (B,N,Hv) -> (B,N,Hv)
+  final OrtSession projector; // (B,N,Hv) -> (B,I,H)
+  final OrtSession embedTokens; // (1,T) int64 -> (1,T,H)
+  final OrtSession decoder; // (1,T,H), mask, positions, past -> (1,1,V), present
+  private final List<OrtSession> all;
+
+  Graphs(Path dir, BundleManifest m, OrtEnvironment env, OrtSession.SessionOptions opts) {
+    this.env = env;
+    this.specs = m.graphs();
+    List<OrtSession> made = new ArrayList<>();
+    try {
+      visionContext = open(dir, "visionContext", specs.visionContext(), opts, made);
+      visionFocal = open(dir, "visionFocal", specs.visionFocal(), opts, made);
+      projector = open(dir, "projector", specs.projector(), opts, made);
+      embedTokens = open(dir, "embedTokens", specs.embedTokens(), opts, made);
+      decoder = open(dir, "decoder", specs.decoder(), opts, made);
+    } catch (RuntimeException e) {
+      closeAll(made);
+      throw e;
+    }
+    this.all = List.copyOf(made);
+  }
+
+  private OrtSession open(
+      Path dir,
+      String name,
+      BundleManifest.GraphSpec spec,
+      OrtSession.SessionOptions opts,
+      List<OrtSession> made) {
+    try {
+      OrtSession s = env.createSession(dir.resolve(spec.file()).toString(), opts);
+      made.add(s);
+      return s;
+    } catch (OrtException e) {
+      throw new ModelLoadException(
+          "cannot load graph " + name + " (" + spec.file() + "): " + e.getMessage(), e);
+    }
+  }
+
+  /** Runs a session, wrapping runtime failures with the stage and graph. */
+  static OrtSession.Result run(
+      OrtSession s, String graph, Map<String, ? extends OnnxTensorLike> inputs) {
+    try {
+      return s.run(inputs);
+    } catch (OrtException e) {
+      throw new InferenceException("graph " + graph + " failed: " + e.getMessage(), e);
+    }
+  }
+
+  /** The output tensor of a role. */
+  static OnnxTensor output(OrtSession.Result r, String name, String graph) {
+    return (OnnxTensor)
+        r.get(name)
+            .orElseThrow(() -> new InferenceException("graph " + graph + " has no output " + name));
+  }
+
+  @Override
+  public void close() {
+    closeAll(all);
+  }
+
+  private static void closeAll(List<OrtSession> sessions) {
+    for (int i = sessions.size() - 1; i >= 0; i--) {
+      try {
+        sessions.get(i).close();
+      } catch (OrtException e) {
+        // closing a session only fails if it was already closed
+      }
+    }
+  }
+}

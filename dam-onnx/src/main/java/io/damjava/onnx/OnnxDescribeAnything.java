@@ -1,0 +1,190 @@
+package io.damjava.onnx;
+
+import io.damjava.api.Caption;
+import io.damjava.api.DamImage;
+import io.damjava.api.DescribeAnything;
+import io.damjava.api.DescribeRequest;
+import io.damjava.api.GenerationOptions;
+import io.damjava.api.InvalidBundleException;
+import io.damjava.api.InvalidInputException;
+import io.damjava.api.Mask;
+import io.damjava.api.Region;
+import io.damjava.api.spi.EngineConfig;
+import io.damjava.onnx.bundle.BundleManifest;
+import io.damjava.onnx.bundle.ManifestIo;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Function;
+
+/**
+ * The ONNX Runtime engine behind {@link DescribeAnything}. Holds only immutable things (manifest,
+ * sessions, tokenizer, pipeline); each call keeps its state in its own objects, so one instance
+ * serves any number of threads. Owns the sessions; {@link #close()} frees them once.
+ */
+final class OnnxDescribeAnything implements DescribeAnything {
+  private final BundleManifest manifest;
+  private final GenerationOptions defaults;
+  private final boolean hasSegmenter;
+  private final Graphs graphs;
+  private final DamPipeline pipeline;
+  private final AtomicBoolean closed = new AtomicBoolean();
+
+  private OnnxDescribeAnything(
+      BundleManifest manifest, EngineConfig config, Graphs graphs, DamPipeline pipeline) {
+    this.manifest = manifest;
+    this.defaults = config.defaultOptions();
+    this.hasSegmenter = config.segmenter().isPresent();
+    this.graphs = graphs;
+    this.pipeline = pipeline;
+  }
+
+  /**
+   * Loads a bundle: manifest, checksums of every file, then tokenizer and sessions.
+   *
+   * @param tokenizers makes the tokenizer from the bundle's tokenizer file
+   */
+  static OnnxDescribeAnything load(EngineConfig config, Function<Path, TextTokenizer> tokenizers) {
+    Path dir = config.model();
+    BundleManifest m = ManifestIo.read(dir);
+    if (m.preprocess().cropFactor() % 2 == 0) {
+      throw new InvalidBundleException(
+          "invalid bundle manifest: preprocess.cropFactor = "
+              + m.preprocess().cropFactor()
+              + ": must be odd (the window is centred on the box)");
+    }
+    BundleFiles.verify(dir, m);
+    TextTokenizer tok = tokenizers.apply(dir.resolve(m.tokenizer()));
+    OrtRuntime.Setup rt = OrtRuntime.setup(config.threads(), config.device(), config.cpuFallback());
+    Graphs graphs;
+    try (var opts = rt.options()) {
+      graphs = new Graphs(dir, m, rt.env(), opts);
+    }
+    BundleManifest.Dims d = m.dims();
+    BundleManifest.Preprocess p = m.preprocess();
+    DamPipeline pipeline =
+        new DamPipeline(
+            new Preprocessor(new FocalCrop(p.minBox(), p.cropFactor()), d.imageSize()),
+            new VisionEncoder(graphs, new RegionTensor(p), d),
+            new PromptBuilder(m.variant(), m.prompt(), tok),
+            new EmbeddingSplicer(graphs, d, m.prompt().imageTokenIndex()),
+            new Decoder(graphs, d, m.tokens().eos()),
+            tok,
+            d.maxPositions());
+    return new OnnxDescribeAnything(m, config, graphs, pipeline);
+  }
+
+  @Override
+  public List<Caption> describe(DamImage image, List<Region> regions, GenerationOptions options) {
+    checkOpen();
+    if (image == null || regions == null || regions.isEmpty()) {
+      throw new InvalidInputException("describe needs an image and at least one region");
+    }
+    if (options == null) {
+      throw new InvalidInputException("options must not be null (use defaultOptions())");
+    }
+    List<Mask> masks = masks(image, regions);
+    int[] ids = promptIds(options, false);
+    return pipeline.describe(
+        Collections.nCopies(masks.size(), image), masks, false, ids, options, null, null);
+  }
+
+  @Override
+  public Caption describe(DescribeRequest request) {
+    checkOpen();
+    if (request == null) {
+      throw new InvalidInputException("request must not be null");
+    }
+    GenerationOptions options = request.options().orElse(defaults);
+    boolean video = request.isVideo();
+    if (video && manifest.variant() != BundleManifest.Variant.IMAGE_VIDEO) {
+      throw new InvalidInputException(
+          "bundle "
+              + manifest.modelName()
+              + " is an image-only model: video needs the image+video joint checkpoint"
+              + " (DAM-3B-Video)");
+    }
+    List<DamImage> frames = request.frames();
+    List<Mask> masks = new ArrayList<>();
+    for (int i = 0; i < request.regions().size(); i++) {
+      DamImage f = frames.get(video ? i : 0);
+      masks.addAll(masks(f, List.of(request.regions().get(i))));
+    }
+    int[] ids = promptIds(options, video);
+    List<DamImage> perMask = video ? frames : Collections.nCopies(masks.size(), frames.get(0));
+    return pipeline
+        .describe(
+            perMask,
+            masks,
+            video,
+            ids,
+            options,
+            request.listener().orElse(null),
+            request.cancellation().orElse(null))
+        .get(0);
+  }
+
+  private List<Mask> masks(DamImage image, List<Region> regions) {
+    List<Mask> masks = new ArrayList<>();
+    for (Region r : regions) {
+      if (r == null) {
+        throw new InvalidInputException("region must not be null");
+      }
+      r.validateFor(image.width(), image.height());
+      if (!(r instanceof Region.MaskRegion mr)) {
+        throw new InvalidInputException(
+            r.getClass().getSimpleName()
+                + " needs a segmenter to become a mask: "
+                + (hasSegmenter
+                    ? "SAM segmentation is not implemented in this engine yet; pass a mask"
+                    : "configure a SAM bundle with builder().segmenter(dir), or pass a mask"));
+      }
+      masks.add(mr.mask());
+    }
+    return masks;
+  }
+
+  private int[] promptIds(GenerationOptions options, boolean video) {
+    if (video && options.query().isEmpty() && manifest.prompt().videoQuery().isBlank()) {
+      throw new InvalidInputException(
+          "bundle " + manifest.modelName() + " has no default video query: pass one in options");
+    }
+    int images = video ? DescribeRequest.VIDEO_FRAMES : 1;
+    int[] ids = pipeline.promptIds(options, images, video);
+    int length = pipeline.splicedLength(ids);
+    if (length > manifest.dims().maxPositions()) {
+      throw new InvalidInputException(
+          "the prompt needs "
+              + length
+              + " positions but the model accepts "
+              + manifest.dims().maxPositions()
+              + ": shorten the query");
+    }
+    return ids;
+  }
+
+  /** The spliced prompt length of an image call; for tests. */
+  int promptLengthForTest(GenerationOptions options) {
+    return pipeline.splicedLength(pipeline.promptIds(options, 1, false));
+  }
+
+  @Override
+  public GenerationOptions defaultOptions() {
+    return defaults;
+  }
+
+  private void checkOpen() {
+    if (closed.get()) {
+      throw new IllegalStateException("DescribeAnything is closed");
+    }
+  }
+
+  @Override
+  public void close() {
+    if (closed.compareAndSet(false, true)) {
+      graphs.close();
+    }
+  }
+}

@@ -1,0 +1,90 @@
+package io.damjava.onnx;
+
+import ai.onnxruntime.OrtEnvironment;
+import ai.onnxruntime.OrtException;
+import ai.onnxruntime.OrtLoggingLevel;
+import ai.onnxruntime.OrtSession;
+import io.damjava.api.Device;
+import io.damjava.api.ModelLoadException;
+
+/**
+ * ONNX Runtime's process-wide environment and the session options of one engine.
+ *
+ * <p>ONNX Runtime allows one {@link OrtEnvironment} per process, and its global thread pools can
+ * only be chosen when it is created. The first engine creates it with a global intra-op pool of the
+ * builder's thread count; its sessions (and those of later engines asking for the same count)
+ * disable their per-session pools and share that one. An engine asking for another count, or a
+ * process whose environment was created elsewhere, gets per-session pools of its own size. This is
+ * the only static state of the engine, and it mirrors ORT's own.
+ */
+final class OrtRuntime {
+  private static final Object LOCK = new Object();
+  private static OrtEnvironment env;
+  private static int globalThreads = -1; // -1: no global pool of ours
+
+  private OrtRuntime() {}
+
+  /**
+   * The environment plus options for this engine's sessions; the caller closes the options after
+   * creating its sessions.
+   */
+  record Setup(OrtEnvironment env, OrtSession.SessionOptions options, boolean cuda) {}
+
+  static Setup setup(int threads, Device device, boolean cpuFallback) {
+    boolean shared;
+    OrtEnvironment e;
+    synchronized (LOCK) {
+      if (env == null) {
+        try (OrtEnvironment.ThreadingOptions t = new OrtEnvironment.ThreadingOptions()) {
+          if (threads > 0) {
+            t.setGlobalIntraOpNumThreads(threads);
+          }
+          t.setGlobalInterOpNumThreads(1);
+          env = OrtEnvironment.getEnvironment(OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR, "dam", t);
+          globalThreads = threads;
+        } catch (IllegalStateException alreadyThere) {
+          env = OrtEnvironment.getEnvironment();
+          globalThreads = -1;
+        } catch (OrtException ex) {
+          throw new ModelLoadException("cannot create the ONNX Runtime environment: " + ex, ex);
+        }
+      }
+      e = env;
+      shared = globalThreads == threads;
+    }
+    OrtSession.SessionOptions o = new OrtSession.SessionOptions();
+    try {
+      o.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
+      if (shared) {
+        o.disablePerSessionThreads();
+      } else if (threads > 0) {
+        o.setIntraOpNumThreads(threads);
+      }
+      boolean cuda = false;
+      if (device.kind() == Device.Kind.CUDA) {
+        try {
+          o.addCUDA(device.index());
+          cuda = true;
+        } catch (OrtException ex) {
+          if (!cpuFallback) {
+            throw new ModelLoadException(
+                "cannot use "
+                    + device
+                    + ": "
+                    + ex.getMessage()
+                    + " (the CUDA build of ONNX Runtime, com.microsoft.onnxruntime:onnxruntime_gpu,"
+                    + " and CUDA 12 libraries are needed; or allow CPU fallback)",
+                ex);
+          }
+        }
+      }
+      return new Setup(e, o, cuda);
+    } catch (OrtException ex) {
+      o.close();
+      throw new ModelLoadException("cannot configure ONNX Runtime sessions: " + ex, ex);
+    } catch (RuntimeException ex) {
+      o.close();
+      throw ex;
+    }
+  }
+}

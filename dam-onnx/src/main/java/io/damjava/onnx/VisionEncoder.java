@@ -1,0 +1,118 @@
+package io.damjava.onnx;
+
+import ai.onnxruntime.OnnxTensor;
+import ai.onnxruntime.OrtSession;
+import io.damjava.onnx.bundle.BundleManifest;
+import java.nio.FloatBuffer;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Regions → image embeddings, the reference's {@code encode_images_with_context} and projector.
+ *
+ * <pre>
+ * context pixels (B,4,S,S) --visionContext--> context (B,N,Hv)
+ * focal pixels   (F,4,S,S) + context rows (F,N,Hv) --visionFocal--> focal (F,N,Hv)
+ *     F = regions not in the equality branch; the others keep their context rows
+ * features (B,N,Hv) --projector--> embeds (B,I,H)
+ * </pre>
+ *
+ * Stateless; every tensor it makes is closed before it returns.
+ */
+final class VisionEncoder {
+  private final Graphs g;
+  private final RegionTensor tensor;
+  private final int size; // S
+  private final int tokens; // N
+  private final int hidden; // Hv
+
+  VisionEncoder(Graphs g, RegionTensor tensor, BundleManifest.Dims d) {
+    this.g = g;
+    this.tensor = tensor;
+    this.size = d.imageSize();
+    this.tokens = d.visionTokens();
+    this.hidden = d.visionHidden();
+  }
+
+  /**
+   * @return (B, I, H) float32, the projected embeddings of each region in order
+   */
+  float[] encode(List<Preprocessor.Region> regions) {
+    int b = regions.size();
+    int plane = 4 * size * size;
+    List<Integer> focal = new ArrayList<>();
+    FloatBuffer ctxPx = Tensors.floats((long) b * plane); // (B,4,S,S)
+    for (int i = 0; i < b; i++) {
+      Preprocessor.Region r = regions.get(i);
+      tensor.write(ctxPx, r.fullRgb(), r.fullMask());
+      if (!r.focalIsContext()) {
+        focal.add(i);
+      }
+    }
+    ctxPx.rewind();
+    BundleManifest.GraphSpec cs = g.specs.visionContext();
+    try (OnnxTensor px = Tensors.of(g.env, ctxPx, b, 4, size, size);
+        OrtSession.Result ctx =
+            Graphs.run(g.visionContext, "visionContext", Map.of(cs.input("pixels"), px))) {
+      OnnxTensor context = Graphs.output(ctx, cs.output("features"), "visionContext");
+      if (focal.isEmpty()) {
+        return project(context, b);
+      }
+      FloatBuffer features = withFocal(regions, focal, context);
+      try (OnnxTensor f = Tensors.of(g.env, features, b, tokens, hidden)) {
+        return project(f, b);
+      }
+    }
+  }
+
+  /** (B,N,Hv): focal features for the regions in {@code focal}, context rows for the others. */
+  private FloatBuffer withFocal(
+      List<Preprocessor.Region> regions, List<Integer> focal, OnnxTensor context) {
+    int b = regions.size();
+    int fb = focal.size();
+    int row = tokens * hidden;
+    FloatBuffer ctx = context.getFloatBuffer(); // (B,N,Hv) heap copy
+    FloatBuffer focalPx = Tensors.floats((long) fb * 4 * size * size); // (F,4,S,S)
+    FloatBuffer focalCtx = Tensors.floats((long) fb * row); // (F,N,Hv)
+    for (int i : focal) {
+      Preprocessor.Region r = regions.get(i);
+      tensor.write(focalPx, r.cropRgb(), r.cropMask());
+      focalCtx.put(ctx.duplicate().position(i * row).limit((i + 1) * row));
+    }
+    focalPx.rewind();
+    focalCtx.rewind();
+    BundleManifest.GraphSpec fs = g.specs.visionFocal();
+    FloatBuffer out = Tensors.floats((long) b * row); // (B,N,Hv)
+    try (OnnxTensor px = Tensors.of(g.env, focalPx, fb, 4, size, size);
+        OnnxTensor c = Tensors.of(g.env, focalCtx, fb, tokens, hidden);
+        OrtSession.Result res =
+            Graphs.run(
+                g.visionFocal,
+                "visionFocal",
+                Map.of(fs.input("pixels"), px, fs.input("context"), c))) {
+      FloatBuffer f = Graphs.output(res, fs.output("features"), "visionFocal").getFloatBuffer();
+      int k = 0;
+      for (int i = 0; i < b; i++) {
+        if (k < fb && focal.get(k) == i) {
+          out.put(f.duplicate().position(k * row).limit((k + 1) * row));
+          k++;
+        } else {
+          out.put(ctx.duplicate().position(i * row).limit((i + 1) * row));
+        }
+      }
+    }
+    return out.rewind();
+  }
+
+  private float[] project(OnnxTensor features, int b) {
+    BundleManifest.GraphSpec ps = g.specs.projector();
+    try (OrtSession.Result r =
+        Graphs.run(g.projector, "projector", Map.of(ps.input("features"), features))) {
+      FloatBuffer e = Graphs.output(r, ps.output("embeds"), "projector").getFloatBuffer();
+      float[] out = new float[e.remaining()];
+      e.get(out);
+      return out;
+    }
+  }
+}
