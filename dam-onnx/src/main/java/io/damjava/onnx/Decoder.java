@@ -103,6 +103,12 @@ final class Decoder {
         step(st, id);
       }
     }
+    if (listener != null) {
+      String rest = text.finish();
+      if (!rest.isEmpty()) {
+        listener.onText(rest);
+      }
+    }
     st.decodeNanos = System.nanoTime() - t0;
     return new Output(java.util.Arrays.copyOf(out, n), stop);
   }

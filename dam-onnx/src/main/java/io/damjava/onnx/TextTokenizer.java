@@ -1,9 +1,9 @@
 package io.damjava.onnx;
 
 /**
- * What the engine needs from a tokenizer. A small seam until dam-tokenizer's {@code
- * io.damjava.tokenizer} API lands; then an adapter implements it. Implementations are immutable and
- * thread-safe; {@link #newStream()} returns per-call state.
+ * What the engine needs from a tokenizer: a seam over dam-tokenizer ({@link TextTokenizers}) that
+ * tests can fill with a toy. Implementations are immutable and thread-safe; {@link #newStream()}
+ * returns per-call state.
  */
 interface TextTokenizer {
   /** Ids of a text with BOS prepended, as Hugging Face's slow Llama tokenizer {@code tok(text)}. */
@@ -19,5 +19,8 @@ interface TextTokenizer {
   interface Stream {
     /** The text that token {@code id} completes; empty while a code point is pending. */
     String push(int id);
+
+    /** The text still held back at the end (incomplete bytes become U+FFFD). */
+    String finish();
   }
 }

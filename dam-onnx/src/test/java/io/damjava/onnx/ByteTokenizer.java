@@ -35,19 +35,29 @@ final class ByteTokenizer implements TextTokenizer {
   @Override
   public Stream newStream() {
     ByteArrayOutputStream pending = new ByteArrayOutputStream();
-    return id -> {
-      if (id < 3) {
-        return "";
+    return new Stream() {
+      @Override
+      public String push(int id) {
+        if (id < 3) {
+          return "";
+        }
+        pending.write(id - 3);
+        byte[] b = pending.toByteArray();
+        int lead = b[0] & 0xFF;
+        int need = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : lead >= 0xC0 ? 2 : 1;
+        if (b.length < need) {
+          return "";
+        }
+        pending.reset();
+        return new String(b, StandardCharsets.UTF_8);
       }
-      pending.write(id - 3);
-      byte[] b = pending.toByteArray();
-      int need =
-          (b[0] & 0xE0) == 0xC0 ? 2 : (b[0] & 0xF0) == 0xE0 ? 3 : (b[0] & 0xF8) == 0xF0 ? 4 : 1;
-      if (b.length < need) {
-        return "";
+
+      @Override
+      public String finish() {
+        String rest = pending.toString(StandardCharsets.UTF_8);
+        pending.reset();
+        return rest;
       }
-      pending.reset();
-      return new String(b, StandardCharsets.UTF_8);
     };
   }
 }
