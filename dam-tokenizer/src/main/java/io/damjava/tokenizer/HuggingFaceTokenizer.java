@@ -47,6 +47,7 @@ final class HuggingFaceTokenizer extends BpeTokenizerBase {
   private final Map<Character, List<Added>> addedByFirstChar;
   private final int[] templatePrefix;
   private final int[] templateSuffix;
+  private final boolean splitBeforeSpace;
 
   private HuggingFaceTokenizer(Builder b) {
     super(b.pieces, b.ids, b.table, b.bos, b.eos, b.unk);
@@ -66,6 +67,8 @@ final class HuggingFaceTokenizer extends BpeTokenizerBase {
     this.addedByFirstChar = b.addedByFirstChar;
     this.templatePrefix = b.templatePrefix;
     this.templateSuffix = b.templateSuffix;
+    this.splitBeforeSpace =
+        charId(SPACE_SYMBOL) >= 0 && canSplitBeforeSpace(java.util.Arrays.asList(b.pieces));
   }
 
   /** Mutable parse state. */
@@ -640,8 +643,20 @@ final class HuggingFaceTokenizer extends BpeTokenizerBase {
     return id == null ? -1 : id;
   }
 
-  /** tokenizers' {@code BPE::merge_word} followed by {@code Word::merge_all}. */
   private void encodeWord(String w, IntList out) {
+    if (!splitBeforeSpace) {
+      encodeStretch(w, out);
+      return;
+    }
+    for (int start = 0; start < w.length(); ) {
+      int end = stretchEnd(w, start);
+      encodeStretch(start == 0 && end == w.length() ? w : w.substring(start, end), out);
+      start = end;
+    }
+  }
+
+  /** tokenizers' {@code BPE::merge_word} followed by {@code Word::merge_all}. */
+  private void encodeStretch(String w, IntList out) {
     int n = w.length();
     if (n == 0) {
       return;

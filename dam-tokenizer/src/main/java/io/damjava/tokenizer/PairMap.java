@@ -23,8 +23,11 @@ final class PairMap {
   }
 
   private static int hash(long k) {
-    long h = k * 0x9E3779B97F4A7C15L;
-    return (int) (h ^ (h >>> 29));
+    // SplitMix64 finalizer: every key bit reaches the low bits used for the slot.
+    long h = k;
+    h = (h ^ (h >>> 30)) * 0xBF58476D1CE4E5B9L;
+    h = (h ^ (h >>> 27)) * 0x94D049BB133111EBL;
+    return (int) (h ^ (h >>> 31));
   }
 
   /** Inserts or replaces (a later duplicate merge wins, as in tokenizers' HashMap collect). */

@@ -39,6 +39,8 @@ final class SentencePieceTokenizer extends BpeTokenizerBase {
   /** User-defined symbols by first char, longest first. */
   private final Map<Character, List<String>> userDefined;
 
+  private final boolean splitBeforeSpace;
+
   private SentencePieceTokenizer(Model m, Map<String, Integer> ids, DecodeTable table) {
     super(m.pieces, ids, table, m.bos, m.eos, m.unk);
     this.scores = m.scores;
@@ -50,6 +52,9 @@ final class SentencePieceTokenizer extends BpeTokenizerBase {
     this.removeExtraWhitespaces = m.removeExtraWhitespaces;
     this.escapeWhitespaces = m.escapeWhitespaces;
     this.userDefined = m.userDefined;
+    this.splitBeforeSpace =
+        m.mergeable.containsKey(String.valueOf(SPACE_SYMBOL))
+            && canSplitBeforeSpace(m.mergeable.keySet());
     Arrays.fill(byteIds, -1);
     for (int b = 0; b < 256; b++) {
       Integer id = ids.get(String.format("<0x%02X>", b));
@@ -389,10 +394,23 @@ final class SentencePieceTokenizer extends BpeTokenizerBase {
     return sb.toString();
   }
 
+  private void encodeNormalized(String s, IntList out) {
+    boolean[] prevUnk = new boolean[1];
+    if (!splitBeforeSpace) {
+      encodeStretch(s, out, prevUnk);
+      return;
+    }
+    for (int start = 0; start < s.length(); ) {
+      int end = stretchEnd(s, start);
+      encodeStretch(start == 0 && end == s.length() ? s : s.substring(start, end), out, prevUnk);
+      start = end;
+    }
+  }
+
   /**
    * sentencepiece {@code bpe::Model::SampleEncode} (no dropout) plus byte fallback / unk fusing.
    */
-  private void encodeNormalized(String s, IntList out) {
+  private void encodeStretch(String s, IntList out, boolean[] prevUnk) {
     int n = s.length();
     if (n == 0) {
       return;
@@ -438,7 +456,6 @@ final class SentencePieceTokenizer extends BpeTokenizerBase {
       revMerge = maybeAdd(s, prev[left], left, start, end, freeze, heap, revMerge);
       revMerge = maybeAdd(s, left, next[left], start, end, freeze, heap, revMerge);
     }
-    boolean[] prevUnk = new boolean[1];
     for (int i = 0; i != -1; i = next[i]) {
       resegment(s.substring(start[i], end[i]), revMerge, out, prevUnk);
     }

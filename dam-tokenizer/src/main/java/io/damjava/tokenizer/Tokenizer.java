@@ -29,7 +29,9 @@ public sealed interface Tokenizer permits BpeTokenizerBase {
    * Decodes ids to text exactly as the reference library would.
    *
    * @param ids token ids, each in {@code [0, vocabSize())}
-   * @param skipSpecial drop special/control tokens (BOS, EOS, ...) instead of printing them
+   * @param skipSpecial drop special/control tokens (BOS, EOS, ...) instead of printing them; for a
+   *     SentencePiece model, printed control tokens restart the leading-space rule after them, as
+   *     transformers' slow LlamaTokenizer does
    * @return the text
    * @throws IllegalArgumentException if an id is negative or not below {@link #vocabSize()}
    */
