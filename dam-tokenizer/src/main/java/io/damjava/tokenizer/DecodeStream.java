@@ -14,6 +14,7 @@ final class DecodeStream {
   private final boolean skipSpecial;
 
   private byte[] pending = new byte[8];
+  private final StringBuilder run = new StringBuilder(8);
   private int pendingLength;
 
   // sentencepiece state
@@ -130,7 +131,8 @@ final class DecodeStream {
     if (pendingLength == 0) {
       return;
     }
-    StringBuilder run = new StringBuilder(pendingLength);
+    StringBuilder run = this.run;
+    run.setLength(0);
     boolean valid = decodeUtf8(pending, pendingLength, run);
     if (!valid) {
       run.setLength(0);
