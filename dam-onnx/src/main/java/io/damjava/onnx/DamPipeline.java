@@ -98,7 +98,7 @@ final class DamPipeline {
                 Duration.ofNanos(st.decodeNanos),
                 Duration.ofNanos(System.nanoTime() - start));
         String text = tokenizer.decode(out.tokens()).strip();
-        captions.add(new Caption(text, out.tokens(), out.stop(), t));
+        captions.add(new Caption(text, out.tokens(), length, out.stop(), t));
       }
     }
     return captions;

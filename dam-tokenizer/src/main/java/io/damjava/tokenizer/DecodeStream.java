@@ -54,6 +54,9 @@ final class DecodeStream {
   }
 
   private void acceptSentencePiece(int id, StringBuilder out) {
+    if (skipSpecial && id == table.unkId) {
+      return; // dropped like BOS/EOS, as transformers' skip_special_tokens does
+    }
     int b = table.byteValue[id];
     if (b >= 0) {
       addPending(b);

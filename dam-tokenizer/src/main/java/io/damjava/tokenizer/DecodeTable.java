@@ -48,6 +48,12 @@ final class DecodeTable {
   /** For the Metaspace first-token rule: raw piece text with U+2581 removed. */
   final String[] textWithoutMetaspace;
 
+  /**
+   * sentencepiece: the unknown piece's id, which {@code skipSpecial} also removes, as transformers'
+   * slow tokenizer drops every id of {@code all_special_ids} (unk included); -1 for none.
+   */
+  final int unkId;
+
   DecodeTable(
       Flavor flavor,
       String[] text,
@@ -60,7 +66,8 @@ final class DecodeTable {
       int stripStart,
       char stripChar,
       boolean metaspaceFirst,
-      String[] textWithoutMetaspace) {
+      String[] textWithoutMetaspace,
+      int unkId) {
     this.flavor = flavor;
     this.text = text;
     this.textWithoutLeadingSpace = textWithoutLeadingSpace;
@@ -73,6 +80,7 @@ final class DecodeTable {
     this.stripChar = stripChar;
     this.metaspaceFirst = metaspaceFirst;
     this.textWithoutMetaspace = textWithoutMetaspace;
+    this.unkId = unkId;
   }
 
   int size() {

@@ -509,7 +509,8 @@ final class HuggingFaceTokenizer extends BpeTokenizerBase {
         stripStart,
         stripChar,
         metaspaceFirst,
-        noMeta);
+        noMeta,
+        -1);
   }
 
   // ---------------------------------------------------------------- encoding

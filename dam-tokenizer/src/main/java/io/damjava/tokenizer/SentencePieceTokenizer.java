@@ -241,7 +241,8 @@ final class SentencePieceTokenizer extends BpeTokenizerBase {
             0,
             ' ',
             false,
-            null);
+            null,
+            m.unk);
     return new SentencePieceTokenizer(m, ids, table);
   }
 

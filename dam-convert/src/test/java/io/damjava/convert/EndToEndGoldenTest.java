@@ -1,0 +1,218 @@
+package io.damjava.convert;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.damjava.api.Caption;
+import io.damjava.api.DamImage;
+import io.damjava.api.DescribeAnything;
+import io.damjava.api.DescribeRequest;
+import io.damjava.api.GenerationOptions;
+import io.damjava.api.Mask;
+import io.damjava.api.Region;
+import io.damjava.api.StopReason;
+import io.damjava.onnx.bundle.BundleManifest.Style;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * The whole product path against the PyTorch reference: the tiny checkpoints of tools/reference are
+ * converted here by dam-convert, loaded through the public API (the engine is found by
+ * ServiceLoader), and every golden case must give the reference's tokens and text exactly. The
+ * goldens come from tools/reference/make_goldens.py; CI regenerates them with check_goldens.py.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class EndToEndGoldenTest {
+  private static final Path REPO = Goldens.REF.getParent().getParent();
+
+  private Path tmp;
+  private final List<DescribeAnything> open = new ArrayList<>();
+  private DescribeAnything imageContrib;
+  private DescribeAnything imageStandard;
+  private DescribeAnything jointContrib;
+
+  @BeforeAll
+  void convertAndLoad(@TempDir Path dir) {
+    tmp = dir;
+    imageContrib = load("tiny-image", Style.CONTRIB);
+    imageStandard = load("tiny-image", Style.STANDARD);
+    jointContrib = load("tiny-joint", Style.CONTRIB);
+  }
+
+  @AfterAll
+  void close() {
+    open.forEach(DescribeAnything::close);
+  }
+
+  private DescribeAnything load(String checkpoint, Style style) {
+    Path out = tmp.resolve(checkpoint + "-" + style);
+    Converter.run(ConvertOptions.of(Goldens.checkpoint(checkpoint), out).withStyle(style));
+    DescribeAnything dam = DescribeAnything.builder().model(out).threads(1).build();
+    open.add(dam);
+    return dam;
+  }
+
+  Stream<Arguments> imageCases() throws IOException {
+    List<Arguments> out = new ArrayList<>();
+    for (JsonNode c : Goldens.cases("tiny-image")) {
+      out.add(Arguments.of(c.get("name").asText(), Style.CONTRIB));
+      out.add(Arguments.of(c.get("name").asText(), Style.STANDARD));
+    }
+    return out.stream();
+  }
+
+  private static JsonNode golden(String name) throws IOException {
+    for (JsonNode c : Goldens.index().get("cases")) {
+      if (c.get("name").asText().equals(name)) {
+        return c;
+      }
+    }
+    throw new AssertionError("no golden case " + name);
+  }
+
+  private static GenerationOptions options(JsonNode c) {
+    GenerationOptions.Builder b =
+        GenerationOptions.builder().maxNewTokens(c.get("tokens").size()).temperature(0);
+    JsonNode s = c.get("sampling");
+    if (s != null && !s.isNull()) {
+      b.temperature(s.get("temperature").asDouble())
+          .topP(s.get("top_p").asDouble())
+          .topK(s.get("top_k").asInt())
+          .seed(s.get("seed").asLong());
+    }
+    return b.build();
+  }
+
+  private static DamImage image(JsonNode region) {
+    return DamImage.read(REPO.resolve(region.get("image").asText()));
+  }
+
+  private static Mask mask(JsonNode region) {
+    return Mask.read(REPO.resolve(region.get("mask").asText()));
+  }
+
+  private static int[] tokens(JsonNode c) {
+    int[] t = new int[c.get("tokens").size()];
+    for (int i = 0; i < t.length; i++) {
+      t[i] = c.get("tokens").get(i).asInt();
+    }
+    return t;
+  }
+
+  private static void assertMatches(JsonNode c, Caption caption) {
+    String name = c.get("name").asText();
+    assertFalse(c.get("eos_stopped").asBoolean(), "goldens chosen to run the full 32 steps");
+    assertArrayEquals(tokens(c), caption.tokenIds(), name + ": tokens differ from the reference");
+    assertEquals(StopReason.MAX_TOKENS, caption.stopReason(), name);
+    assertEquals(c.get("text").asText().strip(), caption.text(), name + ": text");
+    assertEquals(c.get("spliced_length").asInt(), caption.promptTokens(), name + ": prompt length");
+  }
+
+  @ParameterizedTest(name = "{0} ({1})")
+  @MethodSource("imageCases")
+  void everyImageCaseReproducesTheReferenceTokenForToken(String name, Style style)
+      throws IOException {
+    JsonNode c = golden(name);
+    JsonNode region = c.get("regions").get(0);
+    DescribeAnything dam = style == Style.CONTRIB ? imageContrib : imageStandard;
+    Caption caption =
+        dam.describe(
+            DescribeRequest.of(image(region), Region.mask(mask(region))).options(options(c)));
+    assertMatches(c, caption);
+  }
+
+  @Test
+  void jointCheckpointImageCaseUsesTheImagePrefixPrompt() throws IOException {
+    JsonNode c = golden("joint_image_left_eye");
+    JsonNode region = c.get("regions").get(0);
+    assertMatches(
+        c,
+        jointContrib.describe(
+            DescribeRequest.of(image(region), Region.mask(mask(region))).options(options(c))));
+  }
+
+  @Test
+  void videoCaseReproducesTheReference() throws IOException {
+    JsonNode c = golden("video_8_frames");
+    List<DamImage> frames = new ArrayList<>();
+    List<Mask> masks = new ArrayList<>();
+    for (JsonNode region : c.get("regions")) {
+      frames.add(image(region));
+      masks.add(mask(region));
+    }
+    assertEquals(8, frames.size());
+    assertMatches(
+        c, jointContrib.describe(DescribeRequest.video(frames, masks).options(options(c))));
+  }
+
+  @Test
+  void twoRegionsOfOneImageInOneCallEqualTheirGoldens() throws IOException {
+    JsonNode left = golden("chelsea_left_eye");
+    JsonNode right = golden("right_eye_same_image");
+    JsonNode l = left.get("regions").get(0);
+    JsonNode r = right.get("regions").get(0);
+    assertEquals(l.get("image").asText(), r.get("image").asText());
+    List<Caption> both =
+        imageContrib.describe(
+            image(l), List.of(Region.mask(mask(l)), Region.mask(mask(r))), options(left));
+    assertMatches(left, both.get(0));
+    assertMatches(right, both.get(1));
+  }
+
+  @Test
+  void streamingEmitsExactlyTheFinalText() throws IOException {
+    JsonNode c = golden("nose_small");
+    JsonNode region = c.get("regions").get(0);
+    StringBuilder streamed = new StringBuilder();
+    List<Integer> ids = new ArrayList<>();
+    Caption caption =
+        imageContrib.describe(
+            DescribeRequest.of(image(region), Region.mask(mask(region)))
+                .options(options(c))
+                .listener(
+                    new io.damjava.api.CaptionListener() {
+                      @Override
+                      public void onText(String delta) {
+                        streamed.append(delta);
+                      }
+
+                      @Override
+                      public void onToken(int tokenId) {
+                        ids.add(tokenId);
+                      }
+                    }));
+    assertMatches(c, caption);
+    assertEquals(caption.text(), streamed.toString().strip());
+    assertArrayEquals(caption.tokenIds(), ids.stream().mapToInt(Integer::intValue).toArray());
+  }
+
+  /** The README's Java example, verbatim apart from the paths. */
+  @Test
+  void readmeExampleRuns() {
+    Path bundle = tmp.resolve("tiny-image-" + Style.CONTRIB);
+    Path photo = REPO.resolve("tools/reference/fixtures/images/chelsea.png");
+    Path maskPng = REPO.resolve("tools/reference/goldens/inputs/mask_left_eye.png");
+    try (DescribeAnything dam =
+        DescribeAnything.builder()
+            .model(bundle) // a bundle written by `dam convert`
+            .build()) { // CPU by default; .device(Device.cuda(0)) opts in to CUDA
+      Caption caption = dam.describe(DamImage.read(photo), Mask.read(maskPng));
+      assertTrue(caption.tokenCount() > 0 && caption.tokenCount() <= 512, caption.toString());
+      assertTrue(caption.timings().total().toNanos() > 0);
+    }
+  }
+}
