@@ -158,7 +158,12 @@ record ChatRequest(
         GenerationOptions.builder()
             .temperature(number(root, "temperature", config.temperature()))
             .topP(number(root, "top_p", config.topP()))
-            .maxNewTokens((int) number(root, "max_tokens", config.maxTokens()));
+            .maxNewTokens(
+                (int)
+                    number(
+                        root,
+                        "max_tokens",
+                        number(root, "max_completion_tokens", config.maxTokens())));
     if (root.hasNonNull("top_k")) {
       b.topK((int) number(root, "top_k", 0));
     }
