@@ -57,128 +57,103 @@ public record ServerConfig(
 
   /** Defaults for a model id. */
   public static ServerConfig defaults(String modelName, boolean jointVariant) {
-    return new ServerConfig(
-        "127.0.0.1",
-        8000,
-        modelName,
-        jointVariant,
-        32L << 20,
-        50_000_000L,
-        Duration.ofMinutes(5),
-        1,
-        8,
-        Optional.empty(),
-        false,
-        0.2,
-        0.9,
-        512);
+    Builder b = new Builder();
+    b.modelName = modelName;
+    b.jointVariant = jointVariant;
+    return b.build();
   }
 
   public ServerConfig withPort(int p) {
-    return new ServerConfig(
-        host,
-        p,
-        modelName,
-        jointVariant,
-        maxBodyBytes,
-        maxImagePixels,
-        requestTimeout,
-        maxConcurrent,
-        queueSize,
-        apiKey,
-        allowRemoteImages,
-        temperature,
-        topP,
-        maxTokens);
-  }
-
-  public ServerConfig withLimits(int concurrent, int queue, Duration timeout) {
-    return new ServerConfig(
-        host,
-        port,
-        modelName,
-        jointVariant,
-        maxBodyBytes,
-        maxImagePixels,
-        timeout,
-        concurrent,
-        queue,
-        apiKey,
-        allowRemoteImages,
-        temperature,
-        topP,
-        maxTokens);
-  }
-
-  public ServerConfig withApiKey(String key) {
-    return new ServerConfig(
-        host,
-        port,
-        modelName,
-        jointVariant,
-        maxBodyBytes,
-        maxImagePixels,
-        requestTimeout,
-        maxConcurrent,
-        queueSize,
-        Optional.of(key),
-        allowRemoteImages,
-        temperature,
-        topP,
-        maxTokens);
+    Builder b = toBuilder();
+    b.port = p;
+    return b.build();
   }
 
   public ServerConfig withHost(String h) {
-    return new ServerConfig(
-        h,
-        port,
-        modelName,
-        jointVariant,
-        maxBodyBytes,
-        maxImagePixels,
-        requestTimeout,
-        maxConcurrent,
-        queueSize,
-        apiKey,
-        allowRemoteImages,
-        temperature,
-        topP,
-        maxTokens);
+    Builder b = toBuilder();
+    b.host = h;
+    return b.build();
+  }
+
+  /** Generations at once, requests waiting for one, and the per-request timeout. */
+  public ServerConfig withLimits(int concurrent, int queue, Duration timeout) {
+    Builder b = toBuilder();
+    b.maxConcurrent = concurrent;
+    b.queueSize = queue;
+    b.requestTimeout = timeout;
+    return b.build();
+  }
+
+  public ServerConfig withApiKey(String key) {
+    Builder b = toBuilder();
+    b.apiKey = Optional.of(key);
+    return b.build();
   }
 
   public ServerConfig withMaxBodyBytes(long max) {
-    return new ServerConfig(
-        host,
-        port,
-        modelName,
-        jointVariant,
-        max,
-        maxImagePixels,
-        requestTimeout,
-        maxConcurrent,
-        queueSize,
-        apiKey,
-        allowRemoteImages,
-        temperature,
-        topP,
-        maxTokens);
+    Builder b = toBuilder();
+    b.maxBodyBytes = max;
+    return b.build();
   }
 
   public ServerConfig withRemoteImages(boolean allow) {
-    return new ServerConfig(
-        host,
-        port,
-        modelName,
-        jointVariant,
-        maxBodyBytes,
-        maxImagePixels,
-        requestTimeout,
-        maxConcurrent,
-        queueSize,
-        apiKey,
-        allow,
-        temperature,
-        topP,
-        maxTokens);
+    Builder b = toBuilder();
+    b.allowRemoteImages = allow;
+    return b.build();
+  }
+
+  private Builder toBuilder() {
+    Builder b = new Builder();
+    b.host = host;
+    b.port = port;
+    b.modelName = modelName;
+    b.jointVariant = jointVariant;
+    b.maxBodyBytes = maxBodyBytes;
+    b.maxImagePixels = maxImagePixels;
+    b.requestTimeout = requestTimeout;
+    b.maxConcurrent = maxConcurrent;
+    b.queueSize = queueSize;
+    b.apiKey = apiKey;
+    b.allowRemoteImages = allowRemoteImages;
+    b.temperature = temperature;
+    b.topP = topP;
+    b.maxTokens = maxTokens;
+    return b;
+  }
+
+  /** The defaults, changed field by field by the withers above. */
+  private static final class Builder {
+    String host = "127.0.0.1";
+    int port = 8000;
+    String modelName;
+    boolean jointVariant;
+    long maxBodyBytes = 32L << 20;
+    long maxImagePixels = 50_000_000L;
+    Duration requestTimeout = Duration.ofMinutes(5);
+    int maxConcurrent = 1;
+    int queueSize = 8;
+    Optional<String> apiKey = Optional.empty();
+    boolean allowRemoteImages;
+    double temperature = 0.2;
+    double topP = 0.9;
+    int maxTokens = 512;
+
+    ServerConfig build() {
+      return new ServerConfig(
+          host,
+          port,
+          modelName,
+          jointVariant,
+          maxBodyBytes,
+          maxImagePixels,
+          requestTimeout,
+          maxConcurrent,
+          queueSize,
+          apiKey,
+          allowRemoteImages,
+          temperature,
+          topP,
+          maxTokens);
+    }
   }
 }
