@@ -1,0 +1,272 @@
+package io.damjava.onnx;
+
+import ai.onnxruntime.OnnxTensor;
+import ai.onnxruntime.OnnxTensorLike;
+import ai.onnxruntime.OrtException;
+import ai.onnxruntime.OrtSession;
+import io.damjava.api.Caption;
+import io.damjava.api.DamImage;
+import io.damjava.api.Device;
+import io.damjava.api.GenerationOptions;
+import io.damjava.api.InferenceException;
+import io.damjava.api.Mask;
+import io.damjava.onnx.bundle.BundleManifest;
+import io.damjava.onnx.bundle.ManifestIo;
+import java.nio.FloatBuffer;
+import java.nio.LongBuffer;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.function.ToIntFunction;
+
+/**
+ * Benchmark access to the engine's package-private stages (dam-bench only; same package as the
+ * engine, different module, so it works on the class path without widening dam-onnx's API).
+ *
+ * <p>It assembles the same objects as {@code OnnxDescribeAnything.load} (minus the SHA-256 check of
+ * every bundle file) and offers each stage alone: {@link #preprocess}, {@link #vision}, {@link
+ * #prefill}, {@link #step} (the decoder step of {@code Decoder.step}, at a fixed past length) and
+ * {@link #describe} (the whole {@code DamPipeline}). Not thread-safe; one per benchmark state.
+ */
+public final class BenchEngine implements AutoCloseable {
+  private final BundleManifest m;
+  private final Graphs g;
+  private final Preprocessor preprocessor;
+  private final VisionEncoder vision;
+  private final PromptBuilder prompts;
+  private final EmbeddingSplicer splicer;
+  private final DamPipeline pipeline;
+  private final BundleManifest.GraphSpec dec;
+  private final LongBuffer ones;
+
+  private BenchEngine(Path dir, int threads, String profilePrefix) {
+    m = ManifestIo.read(dir);
+    TextTokenizer tok = TextTokenizers.load(dir.resolve(m.tokenizer()));
+    OrtRuntime.Setup rt = OrtRuntime.setup(threads, Device.cpu(), true);
+    try (var opts = rt.options()) {
+      if (profilePrefix != null) {
+        opts.enableProfiling(profilePrefix);
+      }
+      g = new Graphs(dir, m, rt.env(), opts);
+    } catch (OrtException e) {
+      throw new InferenceException("cannot enable profiling: " + e.getMessage(), e);
+    }
+    BundleManifest.Dims d = m.dims();
+    BundleManifest.Preprocess p = m.preprocess();
+    preprocessor = new Preprocessor(new FocalCrop(p.minBox(), p.cropFactor()), d.imageSize());
+    vision = new VisionEncoder(g, new RegionTensor(p), d);
+    prompts = new PromptBuilder(m.variant(), m.prompt(), tok);
+    splicer = new EmbeddingSplicer(g, d, m.prompt().imageTokenIndex());
+    pipeline =
+        new DamPipeline(
+            preprocessor,
+            vision,
+            prompts,
+            splicer,
+            new Decoder(g, d, m.tokens().eos()),
+            tok,
+            d.maxPositions());
+    dec = g.specs.decoder();
+    ones = Tensors.longs(d.maxPositions());
+    for (int i = 0; i < d.maxPositions(); i++) {
+      ones.put(i, 1L);
+    }
+  }
+
+  /**
+   * Opens a bundle.
+   *
+   * @param threads intra-op threads (0: runtime default)
+   */
+  public static BenchEngine open(Path dir, int threads) {
+    return new BenchEngine(dir, threads, null);
+  }
+
+  /** Opens a bundle with ONNX Runtime profiling on; see {@link #endProfiling()}. */
+  public static BenchEngine openProfiled(Path dir, int threads, Path prefix) {
+    return new BenchEngine(dir, threads, prefix.toString());
+  }
+
+  /** Ends profiling of every session; returns the JSON trace files ORT wrote. */
+  public List<Path> endProfiling() {
+    List<Path> out = new ArrayList<>();
+    for (OrtSession s :
+        List.of(g.visionContext, g.visionFocal, g.projector, g.embedTokens, g.decoder)) {
+      try {
+        out.add(Path.of(s.endProfiling()));
+      } catch (OrtException e) {
+        throw new InferenceException("endProfiling failed: " + e.getMessage(), e);
+      }
+    }
+    return out;
+  }
+
+  public BundleManifest manifest() {
+    return m;
+  }
+
+  // ---- preprocessing and vision ----
+
+  /** A preprocessor with the bundle-independent DAM constants (min box 48, crop factor 3, 384). */
+  public static Object preprocess(DamImage image, Mask mask) {
+    return STANDALONE.region(image, mask);
+  }
+
+  private static final Preprocessor STANDALONE = new Preprocessor(new FocalCrop(48, 3), 384);
+
+  /** One region's preprocessing with this bundle's constants. */
+  public Object region(DamImage image, Mask mask) {
+    return preprocessor.region(image, mask);
+  }
+
+  /** Whether a preprocessed region needs the focal pass (false: the equality branch). */
+  public static boolean needsFocalPass(Object region) {
+    return !((Preprocessor.Region) region).focalIsContext();
+  }
+
+  /** Vision context + focal passes and the projector for the regions: (B, I, H) embeddings. */
+  public float[] vision(List<?> regions) {
+    List<Preprocessor.Region> r = new ArrayList<>();
+    for (Object o : regions) {
+      r.add((Preprocessor.Region) o);
+    }
+    return vision.encode(r);
+  }
+
+  // ---- prompt and decoder ----
+
+  /** The default image prompt's ids (one image placeholder). */
+  public int[] defaultPromptIds() {
+    return prompts.ids(prompts.text(prompts.defaultQuery(false), 1, false));
+  }
+
+  /** The spliced length of a prompt. */
+  public int splicedLength(int[] ids) {
+    return splicer.length(ids);
+  }
+
+  /** Text embeddings with the image rows spliced in: (1, L, H) direct buffer. */
+  public FloatBuffer splice(int[] ids, float[] images) {
+    return splicer.splice(ids, images, 0);
+  }
+
+  /** (1, L, H) random N(0, 1) embeddings, as a direct buffer, for a prefill of any length. */
+  public FloatBuffer randomEmbeds(int length, long seed) {
+    int h = m.dims().hidden();
+    FloatBuffer b = Tensors.floats((long) length * h);
+    Random r = new Random(seed);
+    for (int i = 0; i < length * h; i++) {
+      b.put(i, (float) r.nextGaussian());
+    }
+    return b;
+  }
+
+  /**
+   * The decoder's prefill over {@code embeds}, as {@code Decoder.prefill} runs it; the caller owns
+   * (and closes) the returned result, whose {@code present.*} outputs are the KV cache.
+   */
+  public OrtSession.Result prefill(FloatBuffer embeds, int length) {
+    BundleManifest.Dims d = m.dims();
+    LongBuffer pos = Tensors.longs(length);
+    for (int i = 0; i < length; i++) {
+      pos.put(i, i);
+    }
+    boolean fp16Kv = d.kvDtype().equals("float16");
+    List<OnnxTensor> made = new ArrayList<>();
+    try {
+      Map<String, OnnxTensorLike> in = new HashMap<>();
+      in.put(dec.input("embeds"), keep(made, Tensors.of(g.env, embeds, 1, length, d.hidden())));
+      in.put(
+          dec.input("attentionMask"),
+          keep(made, Tensors.of(g.env, ones.duplicate().limit(length), 1, length)));
+      in.put(dec.input("positionIds"), keep(made, Tensors.of(g.env, pos, 1, length)));
+      long[] empty = {1, d.kvHeads(), 0, d.headDim()};
+      for (int i = 0; i < d.layers(); i++) {
+        in.put(
+            String.format(dec.input("pastKey"), i),
+            keep(made, Tensors.emptyKv(g.env, fp16Kv, empty)));
+        in.put(
+            String.format(dec.input("pastValue"), i),
+            keep(made, Tensors.emptyKv(g.env, fp16Kv, empty)));
+      }
+      return Graphs.run(g.decoder, "decoder", in);
+    } finally {
+      for (OnnxTensor t : made) {
+        t.close();
+      }
+    }
+  }
+
+  private static OnnxTensor keep(List<OnnxTensor> made, OnnxTensor t) {
+    made.add(t);
+    return t;
+  }
+
+  /**
+   * One decode step on top of {@code past} (holding {@code pastLength} positions), exactly as
+   * {@code Decoder.step} runs it (embedTokens, then the decoder), but the new result is returned
+   * instead of replacing the cache, so the context length stays fixed across invocations. The
+   * caller closes the returned result.
+   */
+  public OrtSession.Result step(OrtSession.Result past, int pastLength, int id) {
+    BundleManifest.GraphSpec es = g.specs.embedTokens();
+    LongBuffer tokenId = Tensors.longs(1);
+    LongBuffer position = Tensors.longs(1);
+    tokenId.put(0, id);
+    position.put(0, pastLength);
+    try (OnnxTensor ids = Tensors.of(g.env, tokenId, 1, 1);
+        OrtSession.Result e =
+            Graphs.run(g.embedTokens, "embedTokens", Map.of(es.input("ids"), ids));
+        OnnxTensor mask =
+            Tensors.of(g.env, ones.duplicate().limit(pastLength + 1), 1, pastLength + 1);
+        OnnxTensor pos = Tensors.of(g.env, position, 1, 1)) {
+      Map<String, OnnxTensorLike> in = new HashMap<>();
+      in.put(dec.input("embeds"), Graphs.output(e, es.output("embeds"), "embedTokens"));
+      in.put(dec.input("attentionMask"), mask);
+      in.put(dec.input("positionIds"), pos);
+      for (int i = 0; i < m.dims().layers(); i++) {
+        in.put(
+            String.format(dec.input("pastKey"), i),
+            Graphs.output(past, String.format(dec.output("presentKey"), i), "decoder"));
+        in.put(
+            String.format(dec.input("pastValue"), i),
+            Graphs.output(past, String.format(dec.output("presentValue"), i), "decoder"));
+      }
+      return Graphs.run(g.decoder, "decoder", in);
+    }
+  }
+
+  /** The last position's logits of a decoder result, copied to the heap. */
+  public float[] logits(OrtSession.Result r) {
+    FloatBuffer b = Graphs.output(r, dec.output("logits"), "decoder").getFloatBuffer();
+    float[] out = new float[b.remaining()];
+    b.get(out);
+    return out;
+  }
+
+  /** The whole pipeline for one image and its regions (what {@code describe} runs after checks). */
+  public List<Caption> describe(DamImage image, List<Mask> masks, GenerationOptions options) {
+    int[] ids = pipeline.promptIds(options, 1, false);
+    List<DamImage> frames = new ArrayList<>();
+    for (int i = 0; i < masks.size(); i++) {
+      frames.add(image);
+    }
+    return pipeline.describe(frames, masks, false, ids, options, null, null);
+  }
+
+  // ---- sampling ----
+
+  /** The engine's sampler for options (greedy when the temperature is 0). */
+  public static ToIntFunction<float[]> sampler(GenerationOptions options, long seed) {
+    Sampler s = Samplers.of(options, seed);
+    return s::sample;
+  }
+
+  @Override
+  public void close() {
+    g.close();
+  }
+}
