@@ -11,6 +11,7 @@ import io.damjava.api.Device;
 import io.damjava.api.GenerationOptions;
 import io.damjava.api.InvalidInputException;
 import io.damjava.api.Mask;
+import io.damjava.api.ModelLoadException;
 import io.damjava.api.Region;
 import io.damjava.api.Timings;
 import java.io.IOException;
@@ -20,8 +21,10 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParentCommand;
 import picocli.CommandLine.Spec;
 
 /** {@code dam describe}: one or more regions of an image, or one object through a video. */
@@ -30,24 +33,34 @@ import picocli.CommandLine.Spec;
     mixinStandardHelpOptions = true,
     sortOptions = false,
     description = {
-      "Describe regions of an image (or an object through 8 video frames).",
-      "The description streams to stdout as it is generated.",
+      "Describe regions of an image, or one object through 8 frames of a video.",
+      "With one region the description streams to stdout as it is generated; several",
+      "--mask/--box/... options are described in one batched call, one line each.",
       "",
       "Examples:",
-      "  dam describe --model models/DAM-3B --image cat.jpg --mask cat-mask.png",
-      "  dam describe --model models/DAM-3B --image cat.jpg --mask a.png --mask b.png --json",
-      "  dam describe --model models/DAM-3B-Video --video frames/ --masks masks/"
+      "  dam describe --model nvidia/DAM-3B --image photo.jpg --mask mask.png",
+      "  dam describe --model models/DAM-3B --image photo.jpg --mask a.png --mask b.png --json",
+      "  dam describe --model models/DAM-3B --image photo.jpg --mask a.png --output-image out.png",
+      "  dam describe --model models/DAM-3B --image photo.jpg --box 40,30,200,180 \\",
+      "      --segmenter models/sam",
+      "  dam describe --model nvidia/DAM-3B-Video --video clip.mp4 --masks masks/",
+      ""
     })
 final class DescribeCommand implements Callable<Integer> {
 
-  @Spec picocli.CommandLine.Model.CommandSpec spec;
+  @Spec CommandLine.Model.CommandSpec spec;
+  @ParentCommand DamCli parent;
 
   @Option(
       names = "--model",
       required = true,
-      paramLabel = "DIR",
-      description = "A bundle directory written by `dam convert`.")
-  Path model;
+      paramLabel = "DIR|HUB_ID",
+      description = {
+        "A bundle directory written by `dam convert`, or a Hugging Face id",
+        "(nvidia/DAM-3B, nvidia/DAM-3B-Video[@rev]) downloaded and converted once",
+        "into $DAM_HOME/models (default ~/.cache/dam-java/models)."
+      })
+  String model;
 
   @Option(names = "--image", paramLabel = "FILE", description = "The photo (PNG, JPEG, BMP, GIF).")
   Path image;
@@ -55,93 +68,138 @@ final class DescribeCommand implements Callable<Integer> {
   @Option(
       names = "--mask",
       paramLabel = "PNG",
-      description = "A region mask (non-zero pixels are inside). Repeat for several regions.")
+      description = "A region mask, same size as the photo (non-zero = inside). Repeatable.")
   List<Path> masks = new ArrayList<>();
 
   @Option(
       names = "--box",
       paramLabel = "x0,y0,x1,y1",
-      description = "A region box in pixels (needs a segmenter). Repeatable.")
+      description = "A region box in pixels (needs --segmenter). Repeatable.")
   List<String> boxes = new ArrayList<>();
 
   @Option(
       names = "--points",
       paramLabel = "x,y[;x,y...]",
-      description = "Clicks on the object (needs a segmenter); append ',0' for a negative click.")
+      description = {
+        "Clicks on one object (needs --segmenter); x,y,0 is a negative click.",
+        "Repeatable: one region per option."
+      })
   List<String> points = new ArrayList<>();
 
   @Option(
       names = "--scribble",
       paramLabel = "PNG",
-      description = "A brush stroke over the object (needs a segmenter).")
+      description = "A brush stroke over the object (needs --segmenter). Repeatable.")
   List<Path> scribbles = new ArrayList<>();
 
   @Option(
       names = "--segmenter",
       paramLabel = "DIR",
-      description = "A SAM bundle, used for --box, --points and --scribble.")
+      description = "A SAM bundle: turns --box, --points and --scribble into masks.")
   Path segmenter;
 
   @Option(
       names = "--video",
-      paramLabel = "DIR",
-      description = "A folder of frames (sorted by name); 8 are picked evenly.")
+      paramLabel = "FILE|DIR",
+      description = {
+        "A folder of frames (sorted by name) or a video file (needs ffmpeg on the PATH);",
+        "8 frames are picked evenly. Needs a DAM-3B-Video bundle."
+      })
   Path video;
 
   @Option(
       names = "--masks",
       paramLabel = "DIR",
-      description = "With --video: one mask per frame (same count as the frames) or exactly 8.")
+      description = "With --video: the object's masks, one per picked frame (8) or one per frame.")
   Path videoMasks;
 
-  @Option(names = "--query", description = "The question (default: the model's).")
+  @Option(
+      names = "--query",
+      paramLabel = "TEXT",
+      description = "The question (default: the model's own).")
   String query;
 
-  @Option(names = "--temperature", description = "0 = greedy (default ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--temperature",
+      paramLabel = "T",
+      description = "0 = greedy (default ${DEFAULT-VALUE}).")
   double temperature = GenerationOptions.DEFAULT_TEMPERATURE;
 
-  @Option(names = "--top-p", description = "Nucleus mass kept (default ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--top-p",
+      paramLabel = "P",
+      description = "Nucleus mass kept, in (0, 1] (default ${DEFAULT-VALUE}).")
   double topP = GenerationOptions.DEFAULT_TOP_P;
 
   @Option(
       names = "--top-k",
+      paramLabel = "K",
       description = "Tokens kept by rank, 0 = off (default ${DEFAULT-VALUE}).")
   int topK = GenerationOptions.DEFAULT_TOP_K;
 
-  @Option(names = "--seed", description = "Seed for reproducible sampling.")
+  @Option(
+      names = "--seed",
+      paramLabel = "S",
+      description = "Seed for reproducible sampling (default: random).")
   Long seed;
 
-  @Option(names = "--max-new-tokens", description = "Default ${DEFAULT-VALUE}.")
+  @Option(
+      names = "--max-new-tokens",
+      paramLabel = "N",
+      description = "Most tokens to generate (default ${DEFAULT-VALUE}).")
   int maxNewTokens = GenerationOptions.DEFAULT_MAX_NEW_TOKENS;
 
-  @Option(names = "--json", description = "Print the captions as JSON instead of streaming text.")
+  @Option(
+      names = "--json",
+      description = {
+        "Print the caption as JSON (an array for several regions) instead of text:",
+        "text, tokenIds, promptTokens, stopReason, timingsMs."
+      })
   boolean json;
 
   @Option(
       names = "--output-image",
       paramLabel = "FILE",
-      description = "Write the photo with each region tinted and outlined (PNG).")
+      description = "Also write the photo with each region tinted and outlined (PNG).")
   Path outputImage;
 
-  @Option(names = "--device", description = "cpu (default) or cuda:N.")
+  @Option(
+      names = "--device",
+      paramLabel = "cpu|cuda:N",
+      description = "Where to run (default ${DEFAULT-VALUE}).")
   String device = "cpu";
 
-  @Option(names = "--threads", description = "Intra-op threads, 0 = runtime default.")
+  @Option(
+      names = "--threads",
+      paramLabel = "N",
+      description = "Intra-op threads, 0 = runtime default (default ${DEFAULT-VALUE}).")
   int threads;
 
   @Override
   public Integer call() throws IOException {
     PrintWriter out = spec.commandLine().getOut();
     GenerationOptions options = options();
+    Device dev = device();
+    if (threads < 0) {
+      throw usage("--threads must be >= 0 (0 = runtime default), got " + threads);
+    }
     if (video != null) {
-      return describeVideo(out, options);
+      return describeVideo(out, options, dev);
+    }
+    if (videoMasks != null) {
+      throw usage("--masks DIR goes with --video; for an image use --mask PNG");
     }
     if (image == null) {
-      throw new InvalidInputException("give --image FILE (or --video DIR)");
+      throw usage("give --image FILE (or --video FILE|DIR with --masks DIR)");
     }
     DamImage photo = DamImage.read(image);
     List<Region> regions = regions();
-    try (DescribeAnything dam = open()) {
+    for (Region r : regions) {
+      r.validateFor(photo.width(), photo.height());
+    }
+    checkSegmenter(regions);
+    checkOutputImage();
+    try (DescribeAnything dam = open(dev)) {
       List<Caption> captions;
       if (regions.size() == 1 && !json) {
         captions =
@@ -149,11 +207,7 @@ final class DescribeCommand implements Callable<Integer> {
                 dam.describe(
                     DescribeRequest.of(photo, regions.get(0))
                         .options(options)
-                        .listener(
-                            delta -> {
-                              out.print(delta);
-                              out.flush();
-                            })));
+                        .listener(print(out))));
         out.println();
       } else {
         captions = dam.describe(photo, regions, options);
@@ -166,66 +220,121 @@ final class DescribeCommand implements Callable<Integer> {
       if (json) {
         out.println(toJson(captions));
       }
-      if (outputImage != null) {
-        RegionOverlay.write(photo, masksForOverlay(regions, photo), outputImage);
-      }
+      out.flush();
+    }
+    if (outputImage != null) {
+      RegionOverlay.write(photo, regions, outputImage);
     }
     return DamCli.OK;
   }
 
-  private int describeVideo(PrintWriter out, GenerationOptions options) throws IOException {
-    if (videoMasks == null) {
-      throw new InvalidInputException("--video needs --masks DIR: one mask per frame");
+  private int describeVideo(PrintWriter out, GenerationOptions options, Device dev)
+      throws IOException {
+    if (image != null
+        || !masks.isEmpty()
+        || !boxes.isEmpty()
+        || !points.isEmpty()
+        || !scribbles.isEmpty()) {
+      throw usage(
+          "--video takes its region from --masks DIR; --image, --mask, --box, --points and"
+              + " --scribble are for images");
     }
-    VideoInput input = VideoInput.load(video, videoMasks);
-    try (DescribeAnything dam = open()) {
+    if (outputImage != null) {
+      throw usage("--output-image works with --image only");
+    }
+    if (videoMasks == null) {
+      throw usage("--video needs --masks DIR: the object's mask in each picked frame");
+    }
+    VideoInput input = VideoInput.load(video, videoMasks, parent.env);
+    try (DescribeAnything dam = open(dev)) {
       DescribeRequest request =
           DescribeRequest.video(input.frames(), input.masks()).options(options);
       if (!json) {
-        request =
-            request.listener(
-                delta -> {
-                  out.print(delta);
-                  out.flush();
-                });
+        request = request.listener(print(out));
       }
       Caption c = dam.describe(request);
       out.println(json ? toJson(List.of(c)) : "");
+      out.flush();
     }
     return DamCli.OK;
   }
 
-  private GenerationOptions options() {
-    GenerationOptions.Builder b =
-        GenerationOptions.builder()
-            .temperature(temperature)
-            .topP(topP)
-            .topK(topK)
-            .maxNewTokens(maxNewTokens);
-    if (seed != null) {
-      b.seed(seed);
-    }
-    if (query != null) {
-      b.query(query);
-    }
-    return b.build();
+  private static io.damjava.api.CaptionListener print(PrintWriter out) {
+    return delta -> {
+      out.print(delta);
+      out.flush();
+    };
   }
 
-  private DescribeAnything open() {
-    if (!Files.isDirectory(model)) {
-      throw new io.damjava.api.ModelLoadException(
-          "model directory not found: "
-              + model
-              + " (convert a checkpoint first: dam convert --checkpoint DIR --out "
-              + model
-              + ")");
+  private CommandLine.ParameterException usage(String message) {
+    return new CommandLine.ParameterException(spec.commandLine(), message);
+  }
+
+  private GenerationOptions options() {
+    try {
+      GenerationOptions.Builder b =
+          GenerationOptions.builder()
+              .temperature(temperature)
+              .topP(topP)
+              .topK(topK)
+              .maxNewTokens(maxNewTokens);
+      if (seed != null) {
+        b.seed(seed);
+      }
+      if (query != null) {
+        b.query(query);
+      }
+      return b.build();
+    } catch (InvalidInputException e) {
+      throw usage(e.getMessage());
     }
+  }
+
+  private Device device() {
+    try {
+      return Device.parse(device);
+    } catch (InvalidInputException e) {
+      throw usage("--device: " + e.getMessage());
+    }
+  }
+
+  private void checkSegmenter(List<Region> regions) {
+    boolean needs = regions.stream().anyMatch(r -> !(r instanceof Region.MaskRegion));
+    if (needs && segmenter == null) {
+      throw new InvalidInputException(
+          "--box, --points and --scribble need a segmenter to turn them into a mask: pass"
+              + " --segmenter SAM_BUNDLE_DIR (see docs/segmentation.md), or give the region as"
+              + " --mask PNG");
+    }
+    if (segmenter != null && !Files.isDirectory(segmenter)) {
+      throw new ModelLoadException("--segmenter " + segmenter + ": no such folder");
+    }
+  }
+
+  private void checkOutputImage() {
+    if (outputImage == null) {
+      return;
+    }
+    Path dir = outputImage.toAbsolutePath().getParent();
+    if (dir == null || !Files.isDirectory(dir)) {
+      throw new InvalidInputException(
+          "--output-image " + outputImage + ": folder " + dir + " does not exist");
+    }
+    if (Files.isDirectory(outputImage)) {
+      throw new InvalidInputException("--output-image " + outputImage + " is a folder");
+    }
+  }
+
+  private DescribeAnything open(Device dev) {
+    boolean bars = ConsoleProgress.bars(parent.env);
+    PrintWriter err = spec.commandLine().getErr();
+    Path bundle = new ModelResolver(parent.env, err, bars).resolve(model);
     DescribeAnything.Builder b =
-        DescribeAnything.builder().model(model).device(Device.parse(device)).threads(threads);
+        DescribeAnything.builder().model(bundle).device(dev).threads(threads);
     if (segmenter != null) {
       b.segmenter(segmenter);
     }
-    return b.build();
+    return ConsoleProgress.timed(err, bars, "loading " + bundle.getFileName(), b::build);
   }
 
   List<Region> regions() {
@@ -235,57 +344,54 @@ final class DescribeCommand implements Callable<Integer> {
     }
     for (String b : boxes) {
       double[] v = numbers("--box", b, 4);
-      regions.add(Region.box(v[0], v[1], v[2], v[3]));
+      try {
+        regions.add(Region.box(v[0], v[1], v[2], v[3]));
+      } catch (InvalidInputException e) {
+        throw usage("--box " + b + ": " + e.getMessage());
+      }
     }
     for (String p : points) {
       List<Region.Point> pts = new ArrayList<>();
       for (String one : p.split(";")) {
-        String[] parts = one.trim().split(",");
-        if (parts.length != 2 && parts.length != 3) {
-          throw new InvalidInputException("--points: expected x,y or x,y,label, got '" + one + "'");
+        int n = one.trim().split(",").length;
+        if (n != 2 && n != 3) {
+          throw usage("--points: expected x,y or x,y,0 (negative click), got '" + one + "'");
         }
-        double[] v = numbers("--points", one, parts.length);
-        pts.add(new Region.Point(v[0], v[1], parts.length == 2 || v[2] != 0));
+        double[] v = numbers("--points", one, n);
+        if (n == 3 && v[2] != 0 && v[2] != 1) {
+          throw usage("--points: the third value is 1 (positive) or 0 (negative), got " + v[2]);
+        }
+        pts.add(new Region.Point(v[0], v[1], n == 2 || v[2] != 0));
       }
-      regions.add(Region.points(pts));
+      try {
+        regions.add(Region.points(pts));
+      } catch (InvalidInputException e) {
+        throw usage("--points " + p + ": " + e.getMessage());
+      }
     }
     for (Path s : scribbles) {
       regions.add(Region.scribble(Mask.read(s)));
     }
     if (regions.isEmpty()) {
-      throw new InvalidInputException(
-          "give a region: --mask PNG, --box x0,y0,x1,y1, --points x,y or --scribble PNG");
+      throw usage("give a region: --mask PNG, --box x0,y0,x1,y1, --points x,y or --scribble PNG");
     }
     return regions;
   }
 
-  private static double[] numbers(String flag, String text, int n) {
+  private double[] numbers(String flag, String text, int n) {
     String[] parts = text.trim().split(",");
     if (parts.length != n) {
-      throw new InvalidInputException(
-          flag + ": expected " + n + " comma-separated numbers, got '" + text + "'");
+      throw usage(flag + ": expected " + n + " comma-separated numbers, got '" + text + "'");
     }
     double[] v = new double[n];
     for (int i = 0; i < n; i++) {
       try {
         v[i] = Double.parseDouble(parts[i].trim());
       } catch (NumberFormatException e) {
-        throw new InvalidInputException(flag + ": '" + parts[i].trim() + "' is not a number", e);
+        throw usage(flag + ": '" + parts[i].trim() + "' is not a number");
       }
     }
     return v;
-  }
-
-  private static List<Mask> masksForOverlay(List<Region> regions, DamImage photo) {
-    List<Mask> out = new ArrayList<>();
-    for (Region r : regions) {
-      if (r instanceof Region.MaskRegion m) {
-        out.add(m.mask());
-      } else if (r instanceof Region.BoxRegion b) {
-        out.add(RegionOverlay.boxMask(b, photo.width(), photo.height()));
-      }
-    }
-    return out;
   }
 
   static String toJson(List<Caption> captions) {
@@ -298,6 +404,7 @@ final class DescribeCommand implements Callable<Integer> {
       for (int id : c.tokenIds()) {
         ids.add(id);
       }
+      o.put("promptTokens", c.promptTokens());
       o.put("stopReason", c.stopReason().name());
       Timings t = c.timings();
       ObjectNode tm = o.putObject("timingsMs");

@@ -11,34 +11,60 @@ import java.util.List;
 import javax.imageio.ImageIO;
 
 /**
- * Draws regions onto the photo as the reference's dam_with_sam example does: the region tinted with
- * a translucent colour and its contour drawn in a solid one.
+ * Draws regions onto the photo as the reference's dam_with_sam example does: a mask is tinted with
+ * a translucent colour and its contour drawn in the solid colour. The engine does not hand back the
+ * mask its segmenter makes from a box, clicks or a scribble, so those are drawn as given: the box
+ * outline, a dot per click (black for a negative click) and the stroke itself.
  */
 final class RegionOverlay {
-  /** Tint colours per region, cycling. */
+  /** Colours per region, cycling. */
   static final int[] COLOURS = {0x1E90FF, 0xFF4500, 0x32CD32, 0xFFD700, 0xDA70D6};
 
+  static final int NEGATIVE = 0x000000;
   static final double TINT = 0.4;
 
   private RegionOverlay() {}
 
-  static BufferedImage draw(DamImage photo, List<Mask> masks) {
+  static BufferedImage draw(DamImage photo, List<Region> regions) {
     BufferedImage img = photo.toBufferedImage();
-    int w = photo.width();
-    int h = photo.height();
-    for (int r = 0; r < masks.size(); r++) {
-      Mask m = masks.get(r);
+    for (int r = 0; r < regions.size(); r++) {
       int c = COLOURS[r % COLOURS.length];
-      for (int y = 0; y < h; y++) {
-        for (int x = 0; x < w; x++) {
-          if (!m.get(x, y)) {
-            continue;
+      Region region = regions.get(r);
+      if (region instanceof Region.MaskRegion m) {
+        mask(img, m.mask(), c);
+      } else if (region instanceof Region.ScribbleRegion s) {
+        Mask m = s.stroke();
+        for (int y = 0; y < m.height(); y++) {
+          for (int x = 0; x < m.width(); x++) {
+            if (m.get(x, y)) {
+              img.setRGB(x, y, c);
+            }
           }
-          img.setRGB(x, y, isEdge(m, x, y) ? c : blend(img.getRGB(x, y), c));
+        }
+      } else if (region instanceof Region.BoxRegion b) {
+        box(img, b, c, thickness(img));
+      } else if (region instanceof Region.PointsRegion p) {
+        int radius = 2 * thickness(img) + 1;
+        for (Region.Point pt : p.points()) {
+          dot(img, (int) pt.x(), (int) pt.y(), radius, pt.positive() ? c : NEGATIVE);
         }
       }
     }
     return img;
+  }
+
+  private static int thickness(BufferedImage img) {
+    return Math.max(1, Math.min(img.getWidth(), img.getHeight()) / 200);
+  }
+
+  private static void mask(BufferedImage img, Mask m, int c) {
+    for (int y = 0; y < m.height(); y++) {
+      for (int x = 0; x < m.width(); x++) {
+        if (m.get(x, y)) {
+          img.setRGB(x, y, isEdge(m, x, y) ? c : blend(img.getRGB(x, y), c));
+        }
+      }
+    }
   }
 
   /** An inside pixel with a 4-neighbour outside the mask or the image. */
@@ -53,6 +79,39 @@ final class RegionOverlay {
         || !m.get(x, y + 1);
   }
 
+  /** The box's outline, {@code t} pixels wide, inside the box. */
+  private static void box(BufferedImage img, Region.BoxRegion b, int c, int t) {
+    int x0 = clamp((int) Math.floor(b.x0()), img.getWidth());
+    int y0 = clamp((int) Math.floor(b.y0()), img.getHeight());
+    int x1 = clamp((int) Math.ceil(b.x1()) - 1, img.getWidth());
+    int y1 = clamp((int) Math.ceil(b.y1()) - 1, img.getHeight());
+    for (int y = y0; y <= y1; y++) {
+      for (int x = x0; x <= x1; x++) {
+        if (x - x0 < t || x1 - x < t || y - y0 < t || y1 - y < t) {
+          img.setRGB(x, y, c);
+        }
+      }
+    }
+  }
+
+  private static void dot(BufferedImage img, int cx, int cy, int radius, int c) {
+    for (int y = cy - radius; y <= cy + radius; y++) {
+      for (int x = cx - radius; x <= cx + radius; x++) {
+        if (x >= 0
+            && y >= 0
+            && x < img.getWidth()
+            && y < img.getHeight()
+            && (x - cx) * (x - cx) + (y - cy) * (y - cy) <= radius * radius) {
+          img.setRGB(x, y, c);
+        }
+      }
+    }
+  }
+
+  private static int clamp(int v, int size) {
+    return Math.max(0, Math.min(size - 1, v));
+  }
+
   private static int blend(int rgb, int c) {
     int out = 0;
     for (int shift = 0; shift <= 16; shift += 8) {
@@ -63,19 +122,9 @@ final class RegionOverlay {
     return out;
   }
 
-  static Mask boxMask(Region.BoxRegion b, int w, int h) {
-    byte[] v = new byte[w * h];
-    for (int y = (int) b.y0(); y < Math.min(h, Math.ceil(b.y1())); y++) {
-      for (int x = (int) b.x0(); x < Math.min(w, Math.ceil(b.x1())); x++) {
-        v[y * w + x] = 1;
-      }
-    }
-    return Mask.of(v, w, h);
-  }
-
-  static void write(DamImage photo, List<Mask> masks, Path file) throws IOException {
+  static void write(DamImage photo, List<Region> regions, Path file) {
     try {
-      if (!ImageIO.write(draw(photo, masks), "png", file.toFile())) {
+      if (!ImageIO.write(draw(photo, regions), "png", file.toFile())) {
         throw new InvalidInputException("cannot write PNG " + file);
       }
     } catch (IOException e) {

@@ -6,11 +6,14 @@ import io.damjava.onnx.bundle.BundleManifest;
 import io.damjava.onnx.bundle.ManifestIo;
 import io.damjava.server.DamServer;
 import io.damjava.server.ServerConfig;
+import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.Callable;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParentCommand;
 import picocli.CommandLine.Spec;
 
 /** {@code dam serve}: the OpenAI-compatible server. */
@@ -24,17 +27,21 @@ import picocli.CommandLine.Spec;
       "GET /v1/models, GET /health.",
       "",
       "Example:",
-      "  dam serve --model models/DAM-3B --port 8000"
+      "  dam serve --model models/DAM-3B --port 8000",
+      "  dam serve --model nvidia/DAM-3B-Video --host 0.0.0.0 --api-key \"$KEY\"",
+      ""
     })
 final class ServeCommand implements Callable<Integer> {
   @Spec picocli.CommandLine.Model.CommandSpec spec;
 
+  @ParentCommand DamCli parent;
+
   @Option(
       names = "--model",
       required = true,
-      paramLabel = "DIR",
-      description = "A bundle directory.")
-  Path model;
+      paramLabel = "DIR|HUB_ID",
+      description = "A bundle directory, or a Hugging Face id (as for `dam describe`).")
+  String model;
 
   @Option(
       names = "--segmenter",
@@ -45,7 +52,7 @@ final class ServeCommand implements Callable<Integer> {
   @Option(names = "--host", description = "Address to bind (default ${DEFAULT-VALUE}).")
   String host = "127.0.0.1";
 
-  @Option(names = "--port", description = "Port (default ${DEFAULT-VALUE}).")
+  @Option(names = "--port", description = "Port, 0 = any free one (default ${DEFAULT-VALUE}).")
   int port = 8000;
 
   @Option(names = "--workers", description = "Generations at once (default ${DEFAULT-VALUE}).")
@@ -77,7 +84,18 @@ final class ServeCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    BundleManifest manifest = ManifestIo.read(model);
+    if (port < 0 || port > 65535) {
+      throw new CommandLine.ParameterException(
+          spec.commandLine(), "--port must be in 0..65535, got " + port);
+    }
+    if (workers < 1 || queue < 0 || timeoutSeconds < 1) {
+      throw new CommandLine.ParameterException(
+          spec.commandLine(), "--workers and --timeout must be >= 1 and --queue >= 0");
+    }
+    PrintWriter err = spec.commandLine().getErr();
+    boolean bars = ConsoleProgress.bars(parent.env);
+    Path bundle = new ModelResolver(parent.env, err, bars).resolve(model);
+    BundleManifest manifest = ManifestIo.read(bundle);
     ServerConfig config =
         ServerConfig.defaults(
                 manifest.modelName(), manifest.variant() == BundleManifest.Variant.IMAGE_VIDEO)
@@ -89,23 +107,25 @@ final class ServeCommand implements Callable<Integer> {
       config = config.withApiKey(apiKey);
     }
     DescribeAnything.Builder b =
-        DescribeAnything.builder().model(model).device(Device.parse(device)).threads(threads);
+        DescribeAnything.builder().model(bundle).device(Device.parse(device)).threads(threads);
     if (segmenter != null) {
       b.segmenter(segmenter);
     }
-    try (DescribeAnything dam = b.build();
+    try (DescribeAnything dam = ConsoleProgress.timed(err, bars, "loading " + model, b::build);
         DamServer server = DamServer.start(dam, config)) {
-      spec.commandLine()
-          .getErr()
-          .println(
-              "dam: serving "
-                  + manifest.modelName()
-                  + " on http://"
-                  + host
-                  + ":"
-                  + server.port()
-                  + " (Ctrl-C to stop)");
+      err.println(
+          "dam: serving "
+              + manifest.modelName()
+              + " on http://"
+              + host
+              + ":"
+              + server.port()
+              + " (Ctrl-C to stop)");
+      err.flush();
       server.awaitShutdown();
+    } catch (InterruptedException e) {
+      // stopped (in-process use: the thread was interrupted); resources are closed above
+      Thread.currentThread().interrupt();
     }
     return DamCli.OK;
   }

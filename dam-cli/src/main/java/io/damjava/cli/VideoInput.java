@@ -1,52 +1,78 @@
 package io.damjava.cli;
 
 import io.damjava.api.DamImage;
+import io.damjava.api.DescribeRequest;
 import io.damjava.api.InvalidInputException;
 import io.damjava.api.Mask;
 import io.damjava.api.VideoFrames;
+import java.io.File;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
 import java.util.stream.Stream;
 
-/** 8 frames picked evenly from a folder of images, with their masks. */
-record VideoInput(List<DamImage> frames, List<Mask> masks) {
+/**
+ * The 8 frames of a video description, picked evenly as the reference does ({@link
+ * VideoFrames#pick}), with one mask per picked frame. Frames come from a folder of images (sorted
+ * by file name) or from a video file, extracted with ffmpeg into a temporary folder.
+ */
+record VideoInput(List<DamImage> frames, List<Mask> masks, int total) {
+  static final int FRAMES = DescribeRequest.VIDEO_FRAMES;
 
-  static VideoInput load(Path frameDir, Path maskDir) throws IOException {
-    List<Path> frames = images(frameDir, "--video");
-    List<Path> masks = images(maskDir, "--masks");
-    int[] pick = VideoFrames.pick(frames.size(), 8);
+  static VideoInput load(Path video, Path maskDir, Map<String, String> env) throws IOException {
+    if (Files.isRegularFile(video)) {
+      Path tmp = Files.createTempDirectory("dam-frames");
+      try {
+        extract(video, tmp, env);
+        return fromFolders(tmp, maskDir, "frames extracted from " + video);
+      } finally {
+        deleteTree(tmp);
+      }
+    }
+    if (!Files.exists(video)) {
+      throw new InvalidInputException("--video " + video + ": no such file or folder");
+    }
+    return fromFolders(video, maskDir, "--video " + video);
+  }
+
+  private static VideoInput fromFolders(Path frameDir, Path maskDir, String what)
+      throws IOException {
+    List<Path> frames = images(frameDir, what);
+    List<Path> masks = images(maskDir, "--masks " + maskDir);
+    if (frames.size() < FRAMES) {
+      throw new InvalidInputException(
+          what + " holds " + frames.size() + " frames: a video description needs at least 8");
+    }
+    if (masks.size() != FRAMES && masks.size() != frames.size()) {
+      throw new InvalidInputException(
+          "--masks "
+              + maskDir
+              + " holds "
+              + masks.size()
+              + " images: give one per picked frame (8, in order) or one per frame ("
+              + frames.size()
+              + ")");
+    }
+    int[] pick = VideoFrames.pick(frames.size(), FRAMES);
     List<DamImage> f = new ArrayList<>();
     List<Mask> m = new ArrayList<>();
     for (int i = 0; i < pick.length; i++) {
       f.add(DamImage.read(frames.get(pick[i])));
-      if (masks.size() == frames.size()) {
-        m.add(Mask.read(masks.get(pick[i])));
-      } else if (masks.size() == 8) {
-        m.add(Mask.read(masks.get(i)));
-      } else {
-        throw new InvalidInputException(
-            "--masks holds "
-                + masks.size()
-                + " images: give one per frame ("
-                + frames.size()
-                + ") or one per picked frame (8)");
-      }
+      m.add(Mask.read(masks.get(masks.size() == frames.size() ? pick[i] : i)));
     }
-    return new VideoInput(f, m);
+    return new VideoInput(f, m, frames.size());
   }
 
-  private static List<Path> images(Path dir, String flag) throws IOException {
+  private static List<Path> images(Path dir, String what) throws IOException {
     if (!Files.isDirectory(dir)) {
-      throw new InvalidInputException(
-          flag
-              + " "
-              + dir
-              + " is not a folder of images (to use a video file, extract frames first:"
-              + " ffmpeg -i clip.mp4 frames/%05d.png)");
+      throw new InvalidInputException(what + " is not a folder of images");
     }
     try (Stream<Path> s = Files.list(dir)) {
       List<Path> l =
@@ -58,9 +84,72 @@ record VideoInput(List<DamImage> frames, List<Mask> masks) {
               .sorted()
               .toList();
       if (l.isEmpty()) {
-        throw new InvalidInputException(flag + " " + dir + " holds no PNG or JPEG images");
+        throw new InvalidInputException(what + " holds no PNG or JPEG images");
       }
       return l;
+    }
+  }
+
+  /** Finds an executable on the PATH of the given environment. */
+  static Optional<Path> onPath(String name, Map<String, String> env) {
+    String path = env.getOrDefault("PATH", "");
+    for (String dir : path.split(File.pathSeparator)) {
+      if (dir.isEmpty()) {
+        continue;
+      }
+      Path p = Path.of(dir, name);
+      if (Files.isRegularFile(p) && Files.isExecutable(p)) {
+        return Optional.of(p);
+      }
+    }
+    return Optional.empty();
+  }
+
+  private static void extract(Path video, Path dir, Map<String, String> env) throws IOException {
+    Path ffmpeg =
+        onPath("ffmpeg", env)
+            .orElseThrow(
+                () ->
+                    new InvalidInputException(
+                        "--video "
+                            + video
+                            + " is a file: reading video files needs ffmpeg on the PATH, which"
+                            + " was not found. Install ffmpeg, or extract the frames yourself"
+                            + " (ffmpeg -i clip.mp4 frames/%06d.png) and pass --video frames/"));
+    Process p =
+        new ProcessBuilder(
+                ffmpeg.toString(),
+                "-nostdin",
+                "-loglevel",
+                "error",
+                "-i",
+                video.toString(),
+                "-vsync",
+                "0",
+                dir.resolve("%06d.png").toString())
+            .redirectErrorStream(true)
+            .start();
+    p.getOutputStream().close();
+    String log = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    int rc;
+    try {
+      rc = p.waitFor();
+    } catch (InterruptedException e) {
+      p.destroyForcibly();
+      Thread.currentThread().interrupt();
+      throw new IOException("interrupted while extracting frames", e);
+    }
+    if (rc != 0) {
+      throw new InvalidInputException(
+          "ffmpeg could not read --video " + video + " (exit " + rc + "): " + log.strip());
+    }
+  }
+
+  private static void deleteTree(Path root) throws IOException {
+    try (Stream<Path> s = Files.walk(root)) {
+      for (Path p : s.sorted(Comparator.reverseOrder()).toList()) {
+        Files.deleteIfExists(p);
+      }
     }
   }
 }

@@ -1,0 +1,152 @@
+package io.damjava.cli;
+
+import io.damjava.api.InvalidInputException;
+import io.damjava.api.ModelLoadException;
+import io.damjava.convert.ConvertOptions;
+import io.damjava.convert.ConvertSummary;
+import io.damjava.convert.Converter;
+import io.damjava.onnx.bundle.BundleManifest.Precision;
+import io.damjava.onnx.bundle.BundleManifest.Style;
+import io.damjava.onnx.bundle.BundleManifest.Variant;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.UncheckedIOException;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.ArgGroup;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParentCommand;
+import picocli.CommandLine.Spec;
+
+/** {@code dam convert}: a Hugging Face checkpoint into a bundle, via dam-convert's Converter. */
+@Command(
+    name = "convert",
+    mixinStandardHelpOptions = true,
+    sortOptions = false,
+    description = {
+      "Convert a DAM checkpoint (the nvidia/DAM-3B folder layout) into a bundle that",
+      "`dam describe` and `dam serve` load: five ONNX graphs, the tokenizer and dam-bundle.json.",
+      "See docs/conversion.md.",
+      "",
+      "Examples:",
+      "  dam convert --checkpoint ~/DAM-3B --out models/DAM-3B",
+      "  dam convert --from nvidia/DAM-3B-Video --out models/DAM-3B-Video-int8 --precision int8",
+      "  dam convert --checkpoint tools/reference/fixtures/tiny-image --out /tmp/tiny-dam",
+      ""
+    })
+final class ConvertCommand implements Callable<Integer> {
+  @Spec CommandLine.Model.CommandSpec spec;
+  @ParentCommand DamCli parent;
+
+  static final class Source {
+    @Option(
+        names = "--checkpoint",
+        required = true,
+        paramLabel = "DIR",
+        description = "A checkpoint folder (config.json, llm/, vision_tower/, ...).")
+    Path checkpoint;
+
+    @Option(
+        names = "--from",
+        required = true,
+        paramLabel = "REPO_ID[@rev]",
+        description =
+            "Download from the Hugging Face hub first (HF_ENDPOINT, HF_TOKEN, HF_HOME apply).")
+    String from;
+  }
+
+  @ArgGroup(exclusive = true, multiplicity = "1")
+  Source source;
+
+  @Option(
+      names = "--out",
+      required = true,
+      paramLabel = "DIR",
+      description = "The bundle directory to create (must not exist, or be empty).")
+  Path out;
+
+  @Option(
+      names = "--precision",
+      paramLabel = "fp32|fp16|int8|int4",
+      description = "Weight precision (default ${DEFAULT-VALUE}).")
+  String precision = "fp32";
+
+  @Option(
+      names = "--style",
+      paramLabel = "contrib|standard",
+      description =
+          "Operators: ONNX Runtime contrib ops (default) or standard ONNX only (fp32/fp16).")
+  String style = "contrib";
+
+  @Option(
+      names = "--variant",
+      paramLabel = "image|image_video",
+      description = "Default: guessed from the name (contains Video or joint: image_video).")
+  String variant;
+
+  @Override
+  public Integer call() {
+    Precision p = parse(Precision.class, "--precision", precision);
+    Style s = parse(Style.class, "--style", style);
+    Variant v = variant == null ? null : parse(Variant.class, "--variant", variant);
+    if (s == Style.STANDARD && (p == Precision.INT8 || p == Precision.INT4)) {
+      throw new CommandLine.ParameterException(
+          spec.commandLine(),
+          "--precision " + precision + " needs --style contrib (MatMulNBits is a contrib op)");
+    }
+    if (source.checkpoint != null && !Files.isDirectory(source.checkpoint)) {
+      throw new InvalidInputException("--checkpoint " + source.checkpoint + ": no such folder");
+    }
+    if (Files.exists(out) && !isEmptyDir(out)) {
+      throw new InvalidInputException(
+          "--out " + out + " already exists and is not empty: choose a new folder");
+    }
+    PrintWriter err = spec.commandLine().getErr();
+    ConsoleProgress progress =
+        new ConsoleProgress(err, ConsoleProgress.bars(parent.env), "convert");
+    ConvertSummary summary;
+    try {
+      summary =
+          Converter.run(new ConvertOptions(source.checkpoint, source.from, out, p, s, v, progress));
+    } catch (UncheckedIOException e) {
+      throw new ModelLoadException(e.getMessage(), e);
+    } catch (IllegalArgumentException e) {
+      throw new InvalidInputException(e.getMessage(), e);
+    } finally {
+      progress.finish();
+    }
+    spec.commandLine().getOut().println(summary.bundle());
+    err.println("dam: converted " + summary);
+    return DamCli.OK;
+  }
+
+  private <E extends Enum<E>> E parse(Class<E> type, String flag, String value) {
+    for (E e : type.getEnumConstants()) {
+      if (e.name().equalsIgnoreCase(value.replace('-', '_'))) {
+        return e;
+      }
+    }
+    StringBuilder allowed = new StringBuilder();
+    for (E e : type.getEnumConstants()) {
+      allowed.append(allowed.length() == 0 ? "" : ", ").append(e.name().toLowerCase(Locale.ROOT));
+    }
+    throw new CommandLine.ParameterException(
+        spec.commandLine(), flag + ": '" + value + "' is not one of " + allowed);
+  }
+
+  private static boolean isEmptyDir(Path p) {
+    if (!Files.isDirectory(p)) {
+      return false;
+    }
+    try (DirectoryStream<Path> s = Files.newDirectoryStream(p)) {
+      return !s.iterator().hasNext();
+    } catch (IOException e) {
+      return false;
+    }
+  }
+}
