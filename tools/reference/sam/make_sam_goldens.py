@@ -13,7 +13,7 @@ is not in Debian):
   4. normalize: (x - mean) / std in float32, ImageNet mean/std
   5. pad with zeros to 1024x1024 (bottom/right), channels first -> pixel_values (1, 3, 1024, 1024)
   6. coordinates: x * (new_w / old_w), y * (new_h / old_h) in float64 (boxes per corner)
-  7. post_process_masks: F.interpolate(low_res, (1024, 1024), bilinear, align_corners=False),
+  7. post_process_masks (near_threshold lists the (x, y) whose value is within 1e-5 of 0): F.interpolate(low_res, (1024, 1024), bilinear, align_corners=False),
      crop [:new_h, :new_w], F.interpolate(..., (h, w), bilinear, align_corners=False), > 0.0
   8. scribbles (DAM demo): pixels of the stroke in np.nonzero (raster) order as (x, y);
      np.random.seed(0); np.random.choice(n, min(n, 8), replace=False)
@@ -73,14 +73,16 @@ def scribble_points(stroke):
 
 
 def lowres_logits(cx, cy):
-    """(3, 256, 256) float32: a disc of radius RADII[k] around (cx, cy) plus integer-hash noise, / 64."""
+    """(3, 256, 256) float32: a disc of radius RADII[k] around (cx, cy) plus integer-hash noise.
+
+    (3 v + 1) / 192 keeps every low-res logit off zero, so few upsampled values land near the threshold."""
     i = np.arange(256, dtype=np.int64)[:, None]
     j = np.arange(256, dtype=np.int64)[None, :]
     out = np.zeros((3, 256, 256), dtype=np.float32)
     for k in range(3):
         noise = ((i * 73856093) ^ (j * 19349663) ^ (k * 83492791)) % 201 - 100
         v = RADII[k] * RADII[k] - (i - cy) ** 2 - (j - cx) ** 2 + noise
-        out[k] = (v.astype(np.float64) / 64.0).astype(np.float32)
+        out[k] = ((3 * v + 1).astype(np.float64) / 192.0).astype(np.float32)
     return out
 
 
@@ -90,7 +92,10 @@ def post_process(low, h, w):
     m = F.interpolate(m, (LONGEST, LONGEST), mode="bilinear", align_corners=False)
     m = m[..., :nh, :nw]
     m = F.interpolate(m, (h, w), mode="bilinear", align_corners=False)
-    return (m[0] > 0.0).numpy()
+    m = m[0].numpy()
+    # pixels whose torch value is within 1e-5 of the threshold: float rounding order may flip them
+    near = [[[int(x), int(y)] for y, x in zip(*np.nonzero(np.abs(m[k]) < 1e-5))] for k in range(3)]
+    return m > 0.0, near
 
 
 def sha(a):
@@ -150,7 +155,8 @@ def main(out):
         cx, cy = int(first[0] // 4), int(first[1] // 4)
         g["lowres_center"] = [cx, cy]
         low = lowres_logits(cx, cy)
-        masks = post_process(low, h, w)
+        masks, near = post_process(low, h, w)
+        g["near_threshold"] = near
         files = []
         for k in range(3):
             f = "%s_mask%d.png" % (c["name"], k)

@@ -1,12 +1,13 @@
 package io.damjava.onnx;
 
 /**
- * Pillow's {@code Image.resize(size, Image.BICUBIC)} on 8-bit images, bit for bit: the semantics of
- * {@code ImagingResample} in Pillow's {@code src/libImaging/Resample.c} (Pillow 7 to 11).
+ * Pillow's {@code Image.resize(size, Image.BICUBIC)} (DAM) and {@code Image.BILINEAR} (SAM's
+ * processor) on 8-bit images, bit for bit: the semantics of {@code ImagingResample} in Pillow's
+ * {@code src/libImaging/Resample.c} (Pillow 7 to 11).
  *
  * <ul>
- *   <li>Bicubic kernel with a = -0.5 and support 2, widened by the scale factor when downscaling
- *       (antialiasing).
+ *   <li>Bicubic kernel with a = -0.5 and support 2 (bilinear: the triangle, support 1), widened by
+ *       the scale factor when downscaling (antialiasing).
  *   <li>Separable: the horizontal pass runs first, its result is rounded and clipped to uint8, then
  *       the vertical pass runs on it. A pass is skipped when its size does not change.
  *   <li>Per output pixel the window is {@code [int(center - support + 0.5), int(center + support +
@@ -23,9 +24,30 @@ final class PillowResize {
   /** Pillow: 32 bits minus 8 for the result minus 2 for overflow of negative lobes. */
   static final int PRECISION_BITS = 32 - 8 - 2;
 
-  private static final double SUPPORT = 2.0;
+  /** Pillow's resampling filters used by the reference: the kernel and its support. */
+  enum Filter {
+    /** {@code Image.BICUBIC}: a = -0.5, support 2. */
+    BICUBIC(2.0),
+    /** {@code Image.BILINEAR}: the triangle, support 1. */
+    BILINEAR(1.0);
+
+    final double support;
+
+    Filter(double support) {
+      this.support = support;
+    }
+
+    double weight(double x) {
+      return this == BICUBIC ? bicubic(x) : bilinear(x);
+    }
+  }
 
   private PillowResize() {}
+
+  /** Bicubic resize, as DAM's preprocessing does. */
+  static byte[] resize(byte[] src, int w, int h, int channels, int outW, int outH) {
+    return resize(src, w, h, channels, outW, outH, Filter.BICUBIC);
+  }
 
   /**
    * Resizes interleaved 8-bit pixels.
@@ -34,7 +56,7 @@ final class PillowResize {
    * @param channels 1 (L) or 3 (RGB); every band is filtered the same way
    * @return (outH, outW, channels) uint8
    */
-  static byte[] resize(byte[] src, int w, int h, int channels, int outW, int outH) {
+  static byte[] resize(byte[] src, int w, int h, int channels, int outW, int outH, Filter filter) {
     if (w <= 0 || h <= 0 || outW <= 0 || outH <= 0 || channels <= 0) {
       throw new IllegalArgumentException(
           "bad resize " + w + "x" + h + "x" + channels + " -> " + outW + "x" + outH);
@@ -45,11 +67,11 @@ final class PillowResize {
     byte[] cur = src;
     int curW = w;
     if (outW != w) {
-      cur = horizontal(cur, w, h, channels, outW);
+      cur = horizontal(cur, w, h, channels, outW, filter);
       curW = outW;
     }
     if (outH != h) {
-      cur = vertical(cur, curW, h, channels, outH);
+      cur = vertical(cur, curW, h, channels, outH, filter);
     }
     return cur == src ? src.clone() : cur;
   }
@@ -57,10 +79,10 @@ final class PillowResize {
   /** Fixed-point weights for one axis: per output index, the first input index and its weights. */
   private record Coeffs(int ksize, int[] start, int[] count, int[] weights) {}
 
-  private static Coeffs coeffs(int inSize, int outSize) {
+  private static Coeffs coeffs(int inSize, int outSize, Filter filter) {
     double scale = (double) inSize / outSize;
     double filterScale = Math.max(scale, 1.0);
-    double support = SUPPORT * filterScale;
+    double support = filter.support * filterScale;
     int ksize = (int) Math.ceil(support) * 2 + 1;
     int[] start = new int[outSize];
     int[] count = new int[outSize];
@@ -73,7 +95,7 @@ final class PillowResize {
       int xmax = Math.min((int) (center + support + 0.5), inSize) - xmin;
       double ww = 0.0;
       for (int x = 0; x < xmax; x++) {
-        k[x] = bicubic((x + xmin - center + 0.5) * ss);
+        k[x] = filter.weight((x + xmin - center + 0.5) * ss);
         ww += k[x];
       }
       for (int x = 0; x < xmax; x++) {
@@ -101,13 +123,18 @@ final class PillowResize {
     return 0.0;
   }
 
+  private static double bilinear(double x) {
+    x = Math.abs(x);
+    return x < 1.0 ? 1.0 - x : 0.0;
+  }
+
   private static byte clip8(int acc) {
     int v = acc >> PRECISION_BITS;
     return (byte) (v < 0 ? 0 : Math.min(v, 255));
   }
 
-  private static byte[] horizontal(byte[] in, int w, int h, int ch, int outW) {
-    Coeffs c = coeffs(w, outW);
+  private static byte[] horizontal(byte[] in, int w, int h, int ch, int outW, Filter f) {
+    Coeffs c = coeffs(w, outW, f);
     byte[] out = new byte[outW * h * ch];
     for (int y = 0; y < h; y++) {
       int rowIn = y * w * ch;
@@ -128,8 +155,8 @@ final class PillowResize {
     return out;
   }
 
-  private static byte[] vertical(byte[] in, int w, int h, int ch, int outH) {
-    Coeffs c = coeffs(h, outH);
+  private static byte[] vertical(byte[] in, int w, int h, int ch, int outH, Filter f) {
+    Coeffs c = coeffs(h, outH, f);
     int stride = w * ch;
     byte[] out = new byte[outH * stride];
     for (int yy = 0; yy < outH; yy++) {
