@@ -29,8 +29,9 @@ import picocli.CommandLine.Spec;
     },
     footer = {
       "",
-      "Exit codes: 0 ok, 2 usage, 3 bad input, 4 model or bundle problem, 5 inference failure,",
-      "1 anything else. Run `dam COMMAND --help` for a command's options. See docs/cli.md."
+      "Exit codes: 0 ok, 2 usage, 3 bad input, 4 model or bundle problem,",
+      "5 inference failure, 1 anything else.",
+      "Run `dam COMMAND --help` for a command's options; see docs/cli.md."
     },
     subcommands = {
       DescribeCommand.class,

@@ -22,7 +22,7 @@ import picocli.CommandLine.Spec;
     mixinStandardHelpOptions = true,
     sortOptions = false,
     description = {
-      "Serve a model over an OpenAI-compatible HTTP API (see docs/server.md).",
+      "Serve a model over an OpenAI-compatible HTTP API (docs/server.md).",
       "POST /chat/completions (the reference server's shape), POST /v1/chat/completions,",
       "GET /v1/models, GET /health.",
       "",
