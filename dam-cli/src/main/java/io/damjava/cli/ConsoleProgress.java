@@ -78,7 +78,9 @@ final class ConsoleProgress implements Progress {
     }
     boolean newStage = !stage.equals(lastStage);
     lastStage = stage;
-    if (newStage || total < 0 || done >= total) {
+    // The converter counts from 0 ("layer 0/26" as layer 0 starts), so n-1 of n is the last step.
+    boolean last = total > 0 && (c.matches() ? done >= total - 1 : done >= total);
+    if (newStage || total < 0 || last) {
       err.println("dam: " + label + ": " + message);
       err.flush();
     }

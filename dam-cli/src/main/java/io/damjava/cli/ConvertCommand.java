@@ -37,8 +37,10 @@ import picocli.CommandLine.Spec;
       "",
       "Examples:",
       "  dam convert --checkpoint ~/DAM-3B --out models/DAM-3B",
-      "  dam convert --from nvidia/DAM-3B-Video --out models/DAM-3B-Video-int8 --precision int8",
-      "  dam convert --checkpoint tools/reference/fixtures/tiny-image --out /tmp/tiny-dam",
+      "  dam convert --from nvidia/DAM-3B-Video --out models/DAM-3B-Video-int8 \\",
+      "      --precision int8",
+      "  dam convert --checkpoint tools/reference/fixtures/tiny-image \\",
+      "      --out /tmp/tiny-dam",
       ""
     })
 final class ConvertCommand implements Callable<Integer> {

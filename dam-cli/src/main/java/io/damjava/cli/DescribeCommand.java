@@ -39,8 +39,10 @@ import picocli.CommandLine.Spec;
       "",
       "Examples:",
       "  dam describe --model nvidia/DAM-3B --image photo.jpg --mask mask.png",
-      "  dam describe --model models/DAM-3B --image photo.jpg --mask a.png --mask b.png --json",
-      "  dam describe --model models/DAM-3B --image photo.jpg --mask a.png --output-image out.png",
+      "  dam describe --model models/DAM-3B --image photo.jpg \\",
+      "      --mask a.png --mask b.png --json",
+      "  dam describe --model models/DAM-3B --image photo.jpg --mask a.png \\",
+      "      --output-image out.png",
       "  dam describe --model models/DAM-3B --image photo.jpg --box 40,30,200,180 \\",
       "      --segmenter models/sam",
       "  dam describe --model nvidia/DAM-3B-Video --video clip.mp4 --masks masks/",
@@ -55,11 +57,10 @@ final class DescribeCommand implements Callable<Integer> {
       names = "--model",
       required = true,
       paramLabel = "DIR|HUB_ID",
-      description = {
-        "A bundle directory written by `dam convert`, or a Hugging Face id",
-        "(nvidia/DAM-3B, nvidia/DAM-3B-Video[@rev]) downloaded and converted once",
-        "into $DAM_HOME/models (default ~/.cache/dam-java/models)."
-      })
+      description =
+          "A bundle directory written by `dam convert`, or a Hugging Face id"
+              + " (nvidia/DAM-3B, nvidia/DAM-3B-Video[@rev]), downloaded and converted once"
+              + " into $DAM_HOME/models; DAM_HOME defaults to ~/.cache/dam-java.")
   String model;
 
   @Option(names = "--image", paramLabel = "FILE", description = "The photo (PNG, JPEG, BMP, GIF).")
@@ -80,10 +81,9 @@ final class DescribeCommand implements Callable<Integer> {
   @Option(
       names = "--points",
       paramLabel = "x,y[;x,y...]",
-      description = {
-        "Clicks on one object (needs --segmenter); x,y,0 is a negative click.",
-        "Repeatable: one region per option."
-      })
+      description =
+          "Clicks on one object (needs --segmenter); x,y,0 is a negative click."
+              + " Repeatable: one region per option.")
   List<String> points = new ArrayList<>();
 
   @Option(
@@ -101,10 +101,9 @@ final class DescribeCommand implements Callable<Integer> {
   @Option(
       names = "--video",
       paramLabel = "FILE|DIR",
-      description = {
-        "A folder of frames (sorted by name) or a video file (needs ffmpeg on the PATH);",
-        "8 frames are picked evenly. Needs a DAM-3B-Video bundle."
-      })
+      description =
+          "A folder of frames (sorted by name) or a video file (needs ffmpeg on the PATH);"
+              + " 8 frames are picked evenly. Needs a DAM-3B-Video bundle.")
   Path video;
 
   @Option(
@@ -151,10 +150,9 @@ final class DescribeCommand implements Callable<Integer> {
 
   @Option(
       names = "--json",
-      description = {
-        "Print the caption as JSON (an array for several regions) instead of text:",
-        "text, tokenIds, promptTokens, stopReason, timingsMs."
-      })
+      description =
+          "Print the caption as JSON instead of text (an array for several regions):"
+              + " text, tokenIds, promptTokens, stopReason, timingsMs.")
   boolean json;
 
   @Option(

@@ -23,10 +23,10 @@ import picocli.CommandLine.Spec;
     sortOptions = false,
     description = {
       "Serve a model over an OpenAI-compatible HTTP API (docs/server.md).",
-      "POST /chat/completions (the reference server's shape), POST /v1/chat/completions,",
-      "GET /v1/models, GET /health.",
+      "POST /chat/completions (the reference server's shape),",
+      "POST /v1/chat/completions (OpenAI's), GET /v1/models, GET /health.",
       "",
-      "Example:",
+      "Examples:",
       "  dam serve --model models/DAM-3B --port 8000",
       "  dam serve --model nvidia/DAM-3B-Video --host 0.0.0.0 --api-key \"$KEY\"",
       ""
@@ -49,37 +49,52 @@ final class ServeCommand implements Callable<Integer> {
       description = "A SAM bundle for box/point regions.")
   Path segmenter;
 
-  @Option(names = "--host", description = "Address to bind (default ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--host",
+      paramLabel = "ADDR",
+      description = "Address to bind (default ${DEFAULT-VALUE}).")
   String host = "127.0.0.1";
 
-  @Option(names = "--port", description = "Port, 0 = any free one (default ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--port",
+      paramLabel = "N",
+      description = "Port, 0 = any free one (default ${DEFAULT-VALUE}).")
   int port = 8000;
 
-  @Option(names = "--workers", description = "Generations at once (default ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--workers",
+      paramLabel = "N",
+      description = "Generations at once (default ${DEFAULT-VALUE}).")
   int workers = 1;
 
   @Option(
       names = "--queue",
+      paramLabel = "N",
       description = "Requests waiting for a worker (default ${DEFAULT-VALUE}).")
   int queue = 8;
 
   @Option(
       names = "--timeout",
+      paramLabel = "SECONDS",
       description = "Seconds before a generation is cancelled (default ${DEFAULT-VALUE}).")
   int timeoutSeconds = 300;
 
   @Option(
       names = "--api-key",
+      paramLabel = "KEY",
       description = "Require 'Authorization: Bearer KEY' (or env DAM_API_KEY).")
   String apiKey = System.getenv("DAM_API_KEY");
 
   @Option(names = "--allow-remote-images", description = "Fetch http(s) image URLs.")
   boolean remoteImages;
 
-  @Option(names = "--device", description = "cpu (default) or cuda:N.")
+  @Option(names = "--device", paramLabel = "cpu|cuda:N", description = "cpu (default) or cuda:N.")
   String device = "cpu";
 
-  @Option(names = "--threads", description = "Intra-op threads, 0 = runtime default.")
+  @Option(
+      names = "--threads",
+      paramLabel = "N",
+      description = "Intra-op threads, 0 = runtime default.")
   int threads;
 
   @Override

@@ -426,7 +426,7 @@ class CliUsageTest {
         bar.toString().startsWith("\rconvert [##############..............]  50%"), bar + "");
     StringWriter lines = new StringWriter();
     ConsoleProgress q = new ConsoleProgress(new PrintWriter(lines), false, "convert");
-    for (int i = 1; i <= 26; i++) {
+    for (int i = 0; i < 26; i++) {
       q.step("decoder layer " + i + "/26");
     }
     q.step("llm/model.safetensors: downloading of 100 bytes");
@@ -436,8 +436,8 @@ class CliUsageTest {
     q.finish();
     assertEquals(
         List.of(
-            "dam: convert: decoder layer 1/26",
-            "dam: convert: decoder layer 26/26",
+            "dam: convert: decoder layer 0/26",
+            "dam: convert: decoder layer 25/26",
             "dam: convert: llm/model.safetensors: downloading of 100 bytes",
             "dam: convert: llm/model.safetensors: 0%",
             "dam: convert: llm/model.safetensors: 100%"),
