@@ -109,6 +109,23 @@ public final class HubDownloader {
 
   /** Downloads (or resumes) the checkpoint and returns its local folder. */
   public Path download(Repo repo) {
+    return download(
+        repo,
+        f -> f.equals("config.json") || WANTED.stream().anyMatch(f::startsWith),
+        List.of("config.json"),
+        "is it a DAM checkpoint?");
+  }
+
+  /**
+   * Downloads (or resumes) the listed files of any repository that exist there, and returns its
+   * local folder; {@code required} files missing from the listing are an error.
+   */
+  public Path download(Repo repo, List<String> files, List<String> required) {
+    return download(repo, files::contains, required, "check the repository's file names");
+  }
+
+  private Path download(
+      Repo repo, java.util.function.Predicate<String> wanted, List<String> required, String hint) {
     try {
       JsonNode info =
           json(
@@ -122,19 +139,24 @@ public final class HubDownloader {
       List<String> files = new ArrayList<>();
       for (JsonNode s : info.path("siblings")) {
         String f = s.path("rfilename").asText();
-        if (f.equals("config.json") || WANTED.stream().anyMatch(f::startsWith)) {
+        if (wanted.test(f)) {
           if (f.contains("..") || f.startsWith("/")) {
             throw new CheckpointException("hub listing has a bad file name: " + f);
           }
           files.add(f);
         }
       }
-      if (!files.contains("config.json")) {
-        throw new CheckpointException(
-            repo.id()
-                + "@"
-                + repo.revision()
-                + ": no config.json in the repository listing; is it a DAM checkpoint?");
+      for (String r : required) {
+        if (!files.contains(r)) {
+          throw new CheckpointException(
+              repo.id()
+                  + "@"
+                  + repo.revision()
+                  + ": no "
+                  + r
+                  + " in the repository listing; "
+                  + hint);
+        }
       }
       files.sort(null);
       for (String f : files) {

@@ -17,7 +17,11 @@ final class BundleFiles {
   private BundleFiles() {}
 
   static void verify(Path dir, BundleManifest m) {
-    for (BundleManifest.FileEntry f : m.files()) {
+    verify(dir, m.files());
+  }
+
+  static void verify(Path dir, java.util.List<BundleManifest.FileEntry> files) {
+    for (BundleManifest.FileEntry f : files) {
       Path p = dir.resolve(f.path());
       try {
         long size = Files.size(p);

@@ -27,16 +27,20 @@ import java.util.function.Function;
 final class OnnxDescribeAnything implements DescribeAnything {
   private final BundleManifest manifest;
   private final GenerationOptions defaults;
-  private final boolean hasSegmenter;
+  private final Segmenter segmenter; // null without a segmenter bundle
   private final Graphs graphs;
   private final DamPipeline pipeline;
   private final AtomicBoolean closed = new AtomicBoolean();
 
   private OnnxDescribeAnything(
-      BundleManifest manifest, EngineConfig config, Graphs graphs, DamPipeline pipeline) {
+      BundleManifest manifest,
+      EngineConfig config,
+      Graphs graphs,
+      Segmenter segmenter,
+      DamPipeline pipeline) {
     this.manifest = manifest;
     this.defaults = config.defaultOptions();
-    this.hasSegmenter = config.segmenter().isPresent();
+    this.segmenter = segmenter;
     this.graphs = graphs;
     this.pipeline = pipeline;
   }
@@ -59,8 +63,17 @@ final class OnnxDescribeAnything implements DescribeAnything {
     TextTokenizer tok = tokenizers.apply(dir.resolve(m.tokenizer()));
     OrtRuntime.Setup rt = OrtRuntime.setup(config.threads(), config.device(), config.cpuFallback());
     Graphs graphs;
+    Segmenter segmenter = null;
     try (var opts = rt.options()) {
       graphs = new Graphs(dir, m, rt.env(), opts);
+      if (config.segmenter().isPresent()) {
+        try {
+          segmenter = Segmenter.load(config.segmenter().get(), rt.env(), opts);
+        } catch (RuntimeException e) {
+          graphs.close();
+          throw e;
+        }
+      }
     }
     BundleManifest.Dims d = m.dims();
     BundleManifest.Preprocess p = m.preprocess();
@@ -73,7 +86,7 @@ final class OnnxDescribeAnything implements DescribeAnything {
             new Decoder(graphs, d, m.tokens().eos()),
             tok,
             d.maxPositions());
-    return new OnnxDescribeAnything(m, config, graphs, pipeline);
+    return new OnnxDescribeAnything(m, config, graphs, segmenter, pipeline);
   }
 
   @Override
@@ -108,9 +121,12 @@ final class OnnxDescribeAnything implements DescribeAnything {
     }
     List<DamImage> frames = request.frames();
     List<Mask> masks = new ArrayList<>();
-    for (int i = 0; i < request.regions().size(); i++) {
-      DamImage f = frames.get(video ? i : 0);
-      masks.addAll(masks(f, List.of(request.regions().get(i))));
+    if (video) {
+      for (int i = 0; i < request.regions().size(); i++) {
+        masks.addAll(masks(frames.get(i), List.of(request.regions().get(i))));
+      }
+    } else {
+      masks.addAll(masks(frames.get(0), request.regions()));
     }
     int[] ids = promptIds(options, video);
     List<DamImage> perMask = video ? frames : Collections.nCopies(masks.size(), frames.get(0));
@@ -126,24 +142,31 @@ final class OnnxDescribeAnything implements DescribeAnything {
         .get(0);
   }
 
+  /**
+   * One mask per region; non-mask regions go through the segmenter, one image encoding per call.
+   */
   private List<Mask> masks(DamImage image, List<Region> regions) {
-    List<Mask> masks = new ArrayList<>();
+    boolean prompts = false;
     for (Region r : regions) {
       if (r == null) {
         throw new InvalidInputException("region must not be null");
       }
       r.validateFor(image.width(), image.height());
-      if (!(r instanceof Region.MaskRegion mr)) {
-        throw new InvalidInputException(
-            r.getClass().getSimpleName()
-                + " needs a segmenter to become a mask: "
-                + (hasSegmenter
-                    ? "SAM segmentation is not implemented in this engine yet; pass a mask"
-                    : "configure a SAM bundle with builder().segmenter(dir), or pass a mask"));
-      }
-      masks.add(mr.mask());
+      prompts |= !(r instanceof Region.MaskRegion);
     }
-    return masks;
+    if (prompts && segmenter == null) {
+      Region r = regions.stream().filter(x -> !(x instanceof Region.MaskRegion)).findFirst().get();
+      throw new InvalidInputException(
+          r.getClass().getSimpleName()
+              + " needs a segmenter to become a mask: configure a SAM bundle with"
+              + " builder().segmenter(dir) (docs/segmentation.md), or pass a mask");
+    }
+    if (!prompts) {
+      List<Mask> masks = new ArrayList<>();
+      regions.forEach(r -> masks.add(((Region.MaskRegion) r).mask()));
+      return masks;
+    }
+    return segmenter.masks(image, regions);
   }
 
   private int[] promptIds(GenerationOptions options, boolean video) {
@@ -184,6 +207,9 @@ final class OnnxDescribeAnything implements DescribeAnything {
   @Override
   public void close() {
     if (closed.compareAndSet(false, true)) {
+      if (segmenter != null) {
+        segmenter.close();
+      }
       graphs.close();
     }
   }
