@@ -37,8 +37,9 @@ public final class SamBundles {
   /**
    * Downloads {@code vision_encoder{variant}.onnx} and {@code
    * prompt_encoder_mask_decoder{variant}.onnx} (under {@code onnx/} as transformers.js publishes
-   * them, or at the root as Optimum writes them), their {@code .onnx_data} files if any, and {@code
-   * preprocessor_config.json}, then writes a segmenter bundle into {@code out}.
+   * them, or at the root as Optimum writes them), their external data files ({@code .onnx_data} or
+   * {@code .onnx.data}) if any, and {@code preprocessor_config.json}, then writes a segmenter
+   * bundle into {@code out}.
    *
    * @param repoSpec {@code owner/name[@revision]}
    * @param variant file name suffix: "" (fp32), "_quantized", "_fp16", ...
@@ -51,6 +52,7 @@ public final class SamBundles {
       for (String g : List.of("vision_encoder", "prompt_encoder_mask_decoder")) {
         wanted.add(dir + g + variant + ".onnx");
         wanted.add(dir + g + variant + ".onnx_data");
+        wanted.add(dir + g + variant + ".onnx.data");
       }
     }
     Path src = new HubDownloader(settings, p).download(repo, wanted, List.of());
