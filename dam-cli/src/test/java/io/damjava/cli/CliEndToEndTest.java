@@ -332,6 +332,38 @@ class CliEndToEndTest {
   }
 
   @Test
+  void boxPointsAndScribbleAreDescribedThroughATinySegmenter(@TempDir Path dir) throws Exception {
+    Path sam = io.damjava.convert.TinySam.samBundle(dir.resolve("sam"));
+    Path png = dir.resolve("regions.png");
+    Result r =
+        run(
+            greedy(
+                Fixtures.tinyImage(),
+                "--image",
+                CHELSEA.toString(),
+                "--segmenter",
+                sam.toString(),
+                "--box",
+                "100,80,300,200",
+                "--points",
+                "200,150;20,20,0",
+                "--scribble",
+                LEFT_EYE.toString(),
+                "--json",
+                "--output-image",
+                png.toString()));
+    assertEquals(0, r.code(), r.err());
+    JsonNode arr = JSON.readTree(r.out());
+    assertEquals(3, arr.size());
+    for (JsonNode c : arr) {
+      assertEquals(32, c.get("tokenIds").size(), c.toString());
+    }
+    BufferedImage out = ImageIO.read(png.toFile());
+    assertEquals(RegionOverlay.COLOURS[0], out.getRGB(100, 80) & 0xFFFFFF, "box outline");
+    assertEquals(RegionOverlay.COLOURS[1], out.getRGB(200, 150) & 0xFFFFFF, "click");
+  }
+
+  @Test
   void cudaOnACpuOnlyRuntimeIsAModelProblem() {
     Result r =
         run(
