@@ -206,12 +206,78 @@ public final class BenchEngine implements AutoCloseable {
   }
 
   /**
+   * A random KV cache of {@code length} positions for every layer, (1, kvHeads, length, headDim)
+   * float32 N(0, 1): the past of a decode step without running a prefill (a step's cost does not
+   * depend on the cached values). Close it after use.
+   */
+  public KvCache randomPast(int length, long seed) {
+    BundleManifest.Dims d = m.dims();
+    if (!d.kvDtype().equals("float32")) {
+      throw new IllegalStateException("randomPast supports float32 KV only, not " + d.kvDtype());
+    }
+    Random r = new Random(seed);
+    int n = d.layers();
+    OnnxTensor[] k = new OnnxTensor[n];
+    OnnxTensor[] v = new OnnxTensor[n];
+    long count = (long) d.kvHeads() * length * d.headDim();
+    for (int i = 0; i < n; i++) {
+      k[i] = Tensors.of(g.env, randomFloats(count, r), 1, d.kvHeads(), length, d.headDim());
+      v[i] = Tensors.of(g.env, randomFloats(count, r), 1, d.kvHeads(), length, d.headDim());
+    }
+    return new KvCache(k, v);
+  }
+
+  private static FloatBuffer randomFloats(long n, Random r) {
+    FloatBuffer b = Tensors.floats(n);
+    for (int i = 0; i < n; i++) {
+      b.put(i, (float) r.nextGaussian());
+    }
+    return b;
+  }
+
+  /** Past tensors made by {@link #randomPast}; owns them. */
+  public static final class KvCache implements AutoCloseable {
+    private final OnnxTensor[] keys;
+    private final OnnxTensor[] values;
+
+    KvCache(OnnxTensor[] keys, OnnxTensor[] values) {
+      this.keys = keys;
+      this.values = values;
+    }
+
+    @Override
+    public void close() {
+      for (int i = 0; i < keys.length; i++) {
+        keys[i].close();
+        values[i].close();
+      }
+    }
+  }
+
+  /**
    * One decode step on top of {@code past} (holding {@code pastLength} positions), exactly as
    * {@code Decoder.step} runs it (embedTokens, then the decoder), but the new result is returned
    * instead of replacing the cache, so the context length stays fixed across invocations. The
    * caller closes the returned result.
    */
   public OrtSession.Result step(OrtSession.Result past, int pastLength, int id) {
+    int n = m.dims().layers();
+    OnnxTensorLike[] k = new OnnxTensorLike[n];
+    OnnxTensorLike[] v = new OnnxTensorLike[n];
+    for (int i = 0; i < n; i++) {
+      k[i] = Graphs.output(past, String.format(dec.output("presentKey"), i), "decoder");
+      v[i] = Graphs.output(past, String.format(dec.output("presentValue"), i), "decoder");
+    }
+    return step(k, v, pastLength, id);
+  }
+
+  /** {@link #step(OrtSession.Result, int, int)} on a {@link KvCache}. */
+  public OrtSession.Result step(KvCache past, int pastLength, int id) {
+    return step(past.keys, past.values, pastLength, id);
+  }
+
+  private OrtSession.Result step(
+      OnnxTensorLike[] keys, OnnxTensorLike[] values, int pastLength, int id) {
     BundleManifest.GraphSpec es = g.specs.embedTokens();
     LongBuffer tokenId = Tensors.longs(1);
     LongBuffer position = Tensors.longs(1);
@@ -227,13 +293,9 @@ public final class BenchEngine implements AutoCloseable {
       in.put(dec.input("embeds"), Graphs.output(e, es.output("embeds"), "embedTokens"));
       in.put(dec.input("attentionMask"), mask);
       in.put(dec.input("positionIds"), pos);
-      for (int i = 0; i < m.dims().layers(); i++) {
-        in.put(
-            String.format(dec.input("pastKey"), i),
-            Graphs.output(past, String.format(dec.output("presentKey"), i), "decoder"));
-        in.put(
-            String.format(dec.input("pastValue"), i),
-            Graphs.output(past, String.format(dec.output("presentValue"), i), "decoder"));
+      for (int i = 0; i < keys.length; i++) {
+        in.put(String.format(dec.input("pastKey"), i), keys[i]);
+        in.put(String.format(dec.input("pastValue"), i), values[i]);
       }
       return Graphs.run(g.decoder, "decoder", in);
     }

@@ -1,0 +1,217 @@
+package io.damjava.bench;
+
+import ai.onnxruntime.OrtSession;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.damjava.api.Caption;
+import io.damjava.api.DamImage;
+import io.damjava.api.GenerationOptions;
+import io.damjava.api.Mask;
+import io.damjava.onnx.BenchEngine;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.function.ToIntFunction;
+
+/**
+ * The Java side of {@link Compare}, one bundle per process (so that the peak RSS is this bundle's
+ * alone): prints one JSON object with the same fields as tools/reference/bench_reference.py.
+ *
+ * <pre>
+ * java -cp dam-bench.jar io.damjava.bench.JavaStages --bundle DIR [--threads 2] [--reps 3]
+ *     [--context 256,1024] [--decode-tokens 8]
+ * java -cp dam-bench.jar io.damjava.bench.JavaStages --bundle DIR --describe 100 --profile DIR
+ * </pre>
+ *
+ * Stage mode: session creation, preprocessing of a 640x480 region, vision per region (context +
+ * focal + projector), prefill of the default prompt with its image rows, and decode ms/token at
+ * each context (the past is a random KV cache of that length; {@code decode-tokens} chained steps,
+ * each with the logits copied out and an argmax, as the engine's greedy loop does). Medians over
+ * {@code reps} after one warm-up. Describe mode: one warm-up describe() and one measured describe()
+ * with greedy decoding of exactly the same tokens, under ONNX Runtime profiling; reports the wall
+ * time, the time inside ONNX Runtime's run calls of the measured call and the fraction outside.
+ */
+public final class JavaStages {
+  private JavaStages() {}
+
+  public static void main(String[] args) throws Exception {
+    Path bundle = null;
+    int threads = 2;
+    int reps = 3;
+    int decodeTokens = 8;
+    int describe = 0;
+    Path profile = null;
+    String contexts = "256,1024";
+    for (int i = 0; i < args.length; i += 2) {
+      String v = args[i + 1];
+      switch (args[i]) {
+        case "--bundle" -> bundle = Path.of(v);
+        case "--threads" -> threads = Integer.parseInt(v);
+        case "--reps" -> reps = Integer.parseInt(v);
+        case "--decode-tokens" -> decodeTokens = Integer.parseInt(v);
+        case "--context" -> contexts = v;
+        case "--describe" -> describe = Integer.parseInt(v);
+        case "--profile" -> profile = Path.of(v);
+        default -> throw new IllegalArgumentException("unknown option " + args[i]);
+      }
+    }
+    if (bundle == null) {
+      throw new IllegalArgumentException("--bundle DIR is required");
+    }
+    ObjectMapper json = new ObjectMapper();
+    ObjectNode res = json.createObjectNode();
+    res.put("impl", "dam-java");
+    res.put("bundle", bundle.toString());
+    res.put("threads", threads);
+    res.put("reps", reps);
+    DamImage image = Synthetic.image(640, 480);
+    Mask mask = Synthetic.mask(640, 480);
+    long t0 = System.nanoTime();
+    if (describe > 0) {
+      Files.createDirectories(profile);
+      try (BenchEngine e = BenchEngine.openProfiled(bundle, threads, profile.resolve("ort"))) {
+        res.put("session_ms", ms(System.nanoTime() - t0));
+        describe(e, image, mask, describe, res, json);
+      }
+    } else {
+      try (BenchEngine e = BenchEngine.open(bundle, threads)) {
+        res.put("session_ms", ms(System.nanoTime() - t0));
+        stages(e, image, mask, reps, decodeTokens, contexts, res);
+      }
+    }
+    res.put("peak_rss_mb", peakRssMb());
+    System.out.println(json.writerWithDefaultPrettyPrinter().writeValueAsString(res));
+  }
+
+  private static void stages(
+      BenchEngine e,
+      DamImage image,
+      Mask mask,
+      int reps,
+      int decodeTokens,
+      String contexts,
+      ObjectNode res) {
+    res.put("precision", e.manifest().precision().toString().toLowerCase(java.util.Locale.ROOT));
+    res.put("llm_layers", e.manifest().dims().layers());
+    res.put("preprocess_ms", median(reps, () -> e.region(image, mask)));
+    Object region = e.region(image, mask);
+    List<Object> one = List.of(region);
+    e.vision(one);
+    res.put("vision_ms_per_region", median(reps, () -> e.vision(one)));
+    int[] ids = e.defaultPromptIds();
+    int length = e.splicedLength(ids);
+    var embeds = e.splice(ids, e.vision(one));
+    Runnable prefill =
+        () -> {
+          try (OrtSession.Result r = e.prefill(embeds.rewind(), length)) {
+            e.logits(r);
+          }
+        };
+    prefill.run();
+    res.put("prompt_length", length);
+    res.put("prompt_prefill_ms", median(reps, prefill));
+    ObjectNode by = res.putObject("by_context");
+    ToIntFunction<float[]> argmax =
+        BenchEngine.sampler(GenerationOptions.defaults().withTemperature(0), 0);
+    for (String c : contexts.split(",")) {
+      int n = Integer.parseInt(c.trim());
+      try (BenchEngine.KvCache past = e.randomPast(n, n)) {
+        Runnable decode =
+            () -> {
+              OrtSession.Result prev = null;
+              int id = 100;
+              for (int t = 0; t < decodeTokens; t++) {
+                OrtSession.Result r = prev == null ? e.step(past, n, id) : e.step(prev, n + t, id);
+                id = argmax.applyAsInt(e.logits(r));
+                if (prev != null) {
+                  prev.close();
+                }
+                prev = r;
+              }
+              prev.close();
+            };
+        decode.run();
+        by.putObject(c.trim()).put("decode_ms_per_token", median(reps, decode) / decodeTokens);
+      }
+    }
+  }
+
+  private static void describe(
+      BenchEngine e, DamImage image, Mask mask, int tokens, ObjectNode res, ObjectMapper json)
+      throws IOException {
+    res.put("precision", e.manifest().precision().toString().toLowerCase(java.util.Locale.ROOT));
+    res.put("llm_layers", e.manifest().dims().layers());
+    GenerationOptions o = GenerationOptions.defaults().withTemperature(0).withMaxNewTokens(tokens);
+    Caption warm = e.describe(image, List.of(mask), o).get(0);
+    long t = System.nanoTime();
+    Caption c = e.describe(image, List.of(mask), o).get(0);
+    double wall = ms(System.nanoTime() - t);
+    if (!Arrays.equals(warm.tokenIds(), c.tokenIds())) {
+      throw new IllegalStateException("greedy describe() is not repeatable");
+    }
+    double ort = 0;
+    int runs = 0;
+    // sessions created within the same millisecond share a trace file name (the later overwrites)
+    java.util.Set<Path> traces = new java.util.LinkedHashSet<>(e.endProfiling());
+    for (Path p : traces) {
+      List<Double> durs = new ArrayList<>();
+      for (JsonNode ev : json.readTree(p.toFile())) {
+        if ("model_run".equals(ev.path("name").asText())) {
+          durs.add(ev.path("dur").asDouble() / 1000.0);
+        }
+      }
+      // the warm-up call and the measured call made the same runs: the second half is the call
+      for (int i = durs.size() / 2; i < durs.size(); i++) {
+        ort += durs.get(i);
+        runs++;
+      }
+    }
+    ObjectNode d = res.putObject("describe");
+    d.put("tokens", c.tokenCount());
+    d.put("stop", c.stopReason().toString());
+    d.put("prompt_length", c.promptTokens());
+    d.put("wall_ms", wall);
+    d.put("ort_run_ms", ort);
+    d.put("ort_runs", runs);
+    d.put("profiled_sessions", traces.size());
+    d.put("outside_ort_ms", wall - ort);
+    d.put("outside_ort_fraction", (wall - ort) / wall);
+    d.put("preprocess_ms", ms(c.timings().preprocess().toNanos()));
+    d.put("vision_ms", ms(c.timings().vision().toNanos()));
+    d.put("prefill_ms", ms(c.timings().prefill().toNanos()));
+    d.put("decode_ms", ms(c.timings().decode().toNanos()));
+  }
+
+  static double ms(long nanos) {
+    return nanos / 1e6;
+  }
+
+  static double median(int reps, Runnable r) {
+    double[] t = new double[reps];
+    for (int i = 0; i < reps; i++) {
+      long s = System.nanoTime();
+      r.run();
+      t[i] = ms(System.nanoTime() - s);
+    }
+    Arrays.sort(t);
+    return reps % 2 == 1 ? t[reps / 2] : (t[reps / 2 - 1] + t[reps / 2]) / 2;
+  }
+
+  /** VmHWM of this process (Linux), in MB; NaN elsewhere. */
+  static double peakRssMb() {
+    try {
+      for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+        if (line.startsWith("VmHWM:")) {
+          return Long.parseLong(line.replaceAll("[^0-9]", "")) / 1024.0;
+        }
+      }
+    } catch (IOException | NumberFormatException e) {
+      // not Linux
+    }
+    return Double.NaN;
+  }
+}
