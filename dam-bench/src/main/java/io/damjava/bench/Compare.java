@@ -621,6 +621,37 @@ public final class Compare {
     }
     md.append('\n');
 
+    md.append(
+        "Where ONNX Runtime's time goes in that call (node time per operator, share of the stage's"
+            + " node time; ORT profiling):\n\n| precision | stage | top operators |\n|---|---|---|\n");
+    for (String p : precisions) {
+      JsonNode ops = describes.get(p).path("describe").path("ops_ms");
+      for (String stage :
+          List.of(
+              "visionContext", "visionFocal", "projector", "decoder.prefill", "decoder.decode")) {
+        JsonNode g = ops.path(stage);
+        if (!g.isObject()) {
+          continue;
+        }
+        List<Map.Entry<String, JsonNode>> l = new ArrayList<>();
+        g.fields().forEachRemaining(l::add);
+        double total = l.stream().mapToDouble(x -> x.getValue().asDouble()).sum();
+        l.sort((x, y) -> Double.compare(y.getValue().asDouble(), x.getValue().asDouble()));
+        StringBuilder top = new StringBuilder();
+        for (int i = 0; i < Math.min(4, l.size()); i++) {
+          top.append(i == 0 ? "" : ", ")
+              .append(
+                  String.format(
+                      Locale.ROOT,
+                      "%s %.0f%%",
+                      l.get(i).getKey(),
+                      100 * l.get(i).getValue().asDouble() / total));
+        }
+        md.append(String.format(Locale.ROOT, "| %s | %s (%.0f ms) | %s |%n", p, stage, total, top));
+      }
+    }
+    md.append('\n');
+
     // targets
     md.append("### Targets\n\n| target | result | |\n|---|---|---|\n");
     for (String p : precisions) {

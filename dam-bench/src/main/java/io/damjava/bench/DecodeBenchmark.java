@@ -28,7 +28,7 @@ import org.openjdk.jmh.annotations.Warmup;
     value = 1,
     jvmArgsAppend = {"-Xmx6g"})
 @Warmup(iterations = 2, time = 2)
-@Measurement(iterations = 5, time = 2)
+@Measurement(iterations = 4, time = 2)
 public class DecodeBenchmark {
   @Param({"256", "1024"})
   public int context;

@@ -155,19 +155,47 @@ public final class JavaStages {
     }
     double ort = 0;
     int runs = 0;
-    // sessions created within the same millisecond share a trace file name (the later overwrites)
-    java.util.Set<Path> traces = new java.util.LinkedHashSet<>(e.endProfiling());
-    for (Path p : traces) {
-      List<Double> durs = new ArrayList<>();
-      for (JsonNode ev : json.readTree(p.toFile())) {
+    // Sessions created within the same millisecond share a trace file name (the later writer
+    // wins), so a file is labelled with the last session that returned it.
+    String[] names = {"visionContext", "visionFocal", "projector", "embedTokens", "decoder"};
+    List<Path> files = e.endProfiling();
+    java.util.Map<Path, String> traces = new java.util.LinkedHashMap<>();
+    for (int i = 0; i < files.size(); i++) {
+      traces.put(files.get(i), names[i]);
+    }
+    ObjectNode ops = json.createObjectNode();
+    for (var trace : traces.entrySet()) {
+      List<JsonNode> runEvents = new ArrayList<>();
+      List<JsonNode> nodes = new ArrayList<>();
+      for (JsonNode ev : json.readTree(trace.getKey().toFile())) {
         if ("model_run".equals(ev.path("name").asText())) {
-          durs.add(ev.path("dur").asDouble() / 1000.0);
+          runEvents.add(ev);
+        } else if ("Node".equals(ev.path("cat").asText())) {
+          nodes.add(ev);
         }
       }
+      runEvents.sort(java.util.Comparator.comparingLong(x -> x.path("ts").asLong()));
       // the warm-up call and the measured call made the same runs: the second half is the call
-      for (int i = durs.size() / 2; i < durs.size(); i++) {
-        ort += durs.get(i);
+      int first = runEvents.size() / 2;
+      for (int i = first; i < runEvents.size(); i++) {
+        ort += runEvents.get(i).path("dur").asDouble() / 1000.0;
         runs++;
+      }
+      boolean decoder = trace.getValue().equals("decoder");
+      for (JsonNode n : nodes) {
+        long ts = n.path("ts").asLong();
+        for (int i = first; i < runEvents.size(); i++) {
+          JsonNode r = runEvents.get(i);
+          long rs = r.path("ts").asLong();
+          if (ts >= rs && ts <= rs + r.path("dur").asLong()) {
+            String group =
+                decoder ? (i == first ? "decoder.prefill" : "decoder.decode") : trace.getValue();
+            ObjectNode g = ops.has(group) ? (ObjectNode) ops.get(group) : ops.putObject(group);
+            String op = n.path("args").path("op_name").asText();
+            g.put(op, g.path(op).asDouble() + n.path("dur").asDouble() / 1000.0);
+            break;
+          }
+        }
       }
     }
     ObjectNode d = res.putObject("describe");
@@ -178,6 +206,7 @@ public final class JavaStages {
     d.put("ort_run_ms", ort);
     d.put("ort_runs", runs);
     d.put("profiled_sessions", traces.size());
+    d.set("ops_ms", ops);
     d.put("outside_ort_ms", wall - ort);
     d.put("outside_ort_fraction", (wall - ort) / wall);
     d.put("preprocess_ms", ms(c.timings().preprocess().toNanos()));

@@ -29,7 +29,7 @@ import org.openjdk.jmh.annotations.Warmup;
     value = 1,
     jvmArgsAppend = {"-Xmx6g"})
 @Warmup(iterations = 2, time = 2)
-@Measurement(iterations = 5, time = 2)
+@Measurement(iterations = 4, time = 2)
 public class ModelBenchmark {
   @Benchmark
   public float[] vision(EngineState s) {
