@@ -17,15 +17,17 @@ import java.util.Random;
  * so the best candidate depends on where the prompt is: candidate 1 (radius 120) left of x = 512,
  * candidate 0 (radius 60) right of it. The SAM-layout decoder has 4 candidates whose first (the
  * single-mask token) always scores highest and must be skipped.
+ *
+ * <p>Public because dam-cli's tests use it through dam-convert's test jar.
  */
-final class TinySam {
+public final class TinySam {
   static final float[] RADII = {60, 120, 200};
   static final float[] BOX_GROW = {-16, 0, 16};
 
   private TinySam() {}
 
   /** An HF split bundle (Optimum names: vision_encoder.onnx, prompt_encoder_mask_decoder.onnx). */
-  static Path hfBundle(Path dir) throws IOException {
+  public static Path hfBundle(Path dir) throws IOException {
     Files.createDirectories(dir);
     encoder(dir.resolve("vision_encoder.onnx"), true);
     hfDecoder(dir.resolve("prompt_encoder_mask_decoder.onnx"));
@@ -39,7 +41,7 @@ final class TinySam {
   }
 
   /** A segment-anything layout bundle (decoder as scripts/export_onnx_model.py names it). */
-  static Path samBundle(Path dir) throws IOException {
+  public static Path samBundle(Path dir) throws IOException {
     Files.createDirectories(dir);
     encoder(dir.resolve("encoder.onnx"), false);
     samDecoder(dir.resolve("decoder.onnx"));
