@@ -13,8 +13,8 @@ import java.util.ServiceLoader;
  * Describes regions of images and videos with NVIDIA's Describe Anything Model.
  *
  * <p>An instance holds the loaded model and is thread-safe: share one across threads. Each call
- * keeps its own state. Close it to free native memory; {@link #close()} is idempotent and any call
- * after it throws {@link IllegalStateException}.
+ * keeps its own state. Close it to free native memory; {@link #close()} is idempotent, waits for
+ * calls still running, and any call after it throws {@link IllegalStateException}.
  *
  * <pre>{@code
  * try (DescribeAnything dam = DescribeAnything.builder()
@@ -59,6 +59,17 @@ public interface DescribeAnything extends AutoCloseable {
    * @throws IllegalStateException after {@link #close()}
    */
   Caption describe(DescribeRequest request);
+
+  /**
+   * The masks that regions stand for, one per region, as describe would use them: masks as given;
+   * boxes, points and scribbles through the segmenter (one image encoding for all of them). Useful
+   * to show the user what was described, or to describe the same segmented region several times
+   * without segmenting again.
+   *
+   * @throws InvalidInputException if a region does not fit the image, or needs a segmenter and none
+   *     is configured
+   */
+  List<Mask> segment(DamImage image, List<Region> regions);
 
   /** The options used when a request carries none. */
   GenerationOptions defaultOptions();

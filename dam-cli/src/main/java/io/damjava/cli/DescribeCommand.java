@@ -197,18 +197,23 @@ final class DescribeCommand implements Callable<Integer> {
     }
     checkSegmenter(regions);
     checkOutputImage();
+    List<Mask> described;
     try (DescribeAnything dam = open(dev)) {
+      // Segment once (one image encoding for every box, click and stroke), then describe the masks,
+      // so the overlay shows exactly what was described.
+      described = dam.segment(photo, regions);
+      List<Region> maskRegions = described.stream().map(Region::mask).toList();
       List<Caption> captions;
       if (regions.size() == 1 && !json) {
         captions =
             List.of(
                 dam.describe(
-                    DescribeRequest.of(photo, regions.get(0))
+                    DescribeRequest.of(photo, maskRegions.get(0))
                         .options(options)
                         .listener(print(out))));
         out.println();
       } else {
-        captions = dam.describe(photo, regions, options);
+        captions = dam.describe(photo, maskRegions, options);
         if (!json) {
           for (int i = 0; i < captions.size(); i++) {
             out.println("[" + (i + 1) + "] " + captions.get(i).text());
@@ -221,7 +226,7 @@ final class DescribeCommand implements Callable<Integer> {
       out.flush();
     }
     if (outputImage != null) {
-      RegionOverlay.write(photo, regions, outputImage);
+      RegionOverlay.write(photo, regions, described, outputImage);
     }
     return DamCli.OK;
   }

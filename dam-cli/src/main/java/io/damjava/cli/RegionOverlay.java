@@ -25,14 +25,32 @@ final class RegionOverlay {
 
   private RegionOverlay() {}
 
+  /** Masks as given; for other regions only their prompt (the engine's mask is not known). */
   static BufferedImage draw(DamImage photo, List<Region> regions) {
+    return draw(photo, regions, null);
+  }
+
+  /**
+   * Every region's mask tinted with its contour, then the prompts they came from (box outlines,
+   * clicks, strokes) on top of all masks.
+   *
+   * @param masks the mask described for each region (from {@code DescribeAnything.segment}), or
+   *     null to tint only mask regions
+   */
+  static BufferedImage draw(DamImage photo, List<Region> regions, List<Mask> masks) {
     BufferedImage img = photo.toBufferedImage();
     for (int r = 0; r < regions.size(); r++) {
       int c = COLOURS[r % COLOURS.length];
-      Region region = regions.get(r);
-      if (region instanceof Region.MaskRegion m) {
+      if (masks != null) {
+        mask(img, masks.get(r), c);
+      } else if (regions.get(r) instanceof Region.MaskRegion m) {
         mask(img, m.mask(), c);
-      } else if (region instanceof Region.ScribbleRegion s) {
+      }
+    }
+    for (int r = 0; r < regions.size(); r++) {
+      int c = COLOURS[r % COLOURS.length];
+      Region region = regions.get(r);
+      if (region instanceof Region.ScribbleRegion s) {
         Mask m = s.stroke();
         for (int y = 0; y < m.height(); y++) {
           for (int x = 0; x < m.width(); x++) {
@@ -122,9 +140,9 @@ final class RegionOverlay {
     return out;
   }
 
-  static void write(DamImage photo, List<Region> regions, Path file) {
+  static void write(DamImage photo, List<Region> regions, List<Mask> masks, Path file) {
     try {
-      if (!ImageIO.write(draw(photo, regions), "png", file.toFile())) {
+      if (!ImageIO.write(draw(photo, regions, masks), "png", file.toFile())) {
         throw new InvalidInputException("cannot write PNG " + file);
       }
     } catch (IOException e) {

@@ -16,6 +16,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.damjava.api.DamImage;
 import io.damjava.api.Mask;
 import io.damjava.cli.Fixtures.Result;
 import java.awt.image.BufferedImage;
@@ -361,6 +362,21 @@ class CliEndToEndTest {
     BufferedImage out = ImageIO.read(png.toFile());
     assertEquals(RegionOverlay.COLOURS[0], out.getRGB(100, 80) & 0xFFFFFF, "box outline");
     assertEquals(RegionOverlay.COLOURS[1], out.getRGB(200, 150) & 0xFFFFFF, "click");
+    // The segmenter's masks are tinted too, not only the prompts: far more pixels change than the
+    // box outline, the two dots and the stroke cover.
+    DamImage photo = DamImage.read(CHELSEA);
+    int changed = 0;
+    for (int y = 0; y < photo.height(); y++) {
+      for (int x = 0; x < photo.width(); x++) {
+        int rgb =
+            (photo.sample(x, y, 0) << 16) | (photo.sample(x, y, 1) << 8) | photo.sample(x, y, 2);
+        if ((out.getRGB(x, y) & 0xFFFFFF) != rgb) {
+          changed++;
+        }
+      }
+    }
+    int stroke = Mask.read(LEFT_EYE).area();
+    assertTrue(changed > 2 * (2 * (200 + 120) + stroke + 100), "tinted pixels: " + changed);
   }
 
   @Test

@@ -16,13 +16,17 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
-import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.locks.Lock;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
 import java.util.function.Function;
+import java.util.function.Supplier;
 
 /**
  * The ONNX Runtime engine behind {@link DescribeAnything}. Holds only immutable things (manifest,
  * sessions, tokenizer, pipeline); each call keeps its state in its own objects, so one instance
- * serves any number of threads. Owns the sessions; {@link #close()} frees them once.
+ * serves any number of threads. Owns the sessions; {@link #close()} frees them once, after the
+ * calls still running have finished: every call holds the read side of a lock that close takes for
+ * writing, so no session is freed under a running graph.
  */
 final class OnnxDescribeAnything implements DescribeAnything {
   private final BundleManifest manifest;
@@ -30,7 +34,8 @@ final class OnnxDescribeAnything implements DescribeAnything {
   private final Segmenter segmenter; // null without a segmenter bundle
   private final Graphs graphs;
   private final DamPipeline pipeline;
-  private final AtomicBoolean closed = new AtomicBoolean();
+  private final ReentrantReadWriteLock lifecycle = new ReentrantReadWriteLock();
+  private boolean closed; // guarded by lifecycle
 
   private OnnxDescribeAnything(
       BundleManifest manifest,
@@ -91,7 +96,40 @@ final class OnnxDescribeAnything implements DescribeAnything {
 
   @Override
   public List<Caption> describe(DamImage image, List<Region> regions, GenerationOptions options) {
-    checkOpen();
+    return whileOpen(() -> describeRegions(image, regions, options));
+  }
+
+  @Override
+  public Caption describe(DescribeRequest request) {
+    return whileOpen(() -> describeRequest(request));
+  }
+
+  @Override
+  public List<Mask> segment(DamImage image, List<Region> regions) {
+    return whileOpen(
+        () -> {
+          if (image == null || regions == null || regions.isEmpty()) {
+            throw new InvalidInputException("segment needs an image and at least one region");
+          }
+          return List.copyOf(masks(image, regions));
+        });
+  }
+
+  private <T> T whileOpen(Supplier<T> call) {
+    Lock read = lifecycle.readLock();
+    read.lock();
+    try {
+      if (closed) {
+        throw new IllegalStateException("DescribeAnything is closed");
+      }
+      return call.get();
+    } finally {
+      read.unlock();
+    }
+  }
+
+  private List<Caption> describeRegions(
+      DamImage image, List<Region> regions, GenerationOptions options) {
     if (image == null || regions == null || regions.isEmpty()) {
       throw new InvalidInputException("describe needs an image and at least one region");
     }
@@ -104,9 +142,7 @@ final class OnnxDescribeAnything implements DescribeAnything {
         Collections.nCopies(masks.size(), image), masks, false, ids, options, null, null);
   }
 
-  @Override
-  public Caption describe(DescribeRequest request) {
-    checkOpen();
+  private Caption describeRequest(DescribeRequest request) {
     if (request == null) {
       throw new InvalidInputException("request must not be null");
     }
@@ -198,19 +234,21 @@ final class OnnxDescribeAnything implements DescribeAnything {
     return defaults;
   }
 
-  private void checkOpen() {
-    if (closed.get()) {
-      throw new IllegalStateException("DescribeAnything is closed");
-    }
-  }
-
   @Override
   public void close() {
-    if (closed.compareAndSet(false, true)) {
+    Lock write = lifecycle.writeLock();
+    write.lock();
+    try {
+      if (closed) {
+        return;
+      }
+      closed = true;
       if (segmenter != null) {
         segmenter.close();
       }
       graphs.close();
+    } finally {
+      write.unlock();
     }
   }
 }

@@ -287,6 +287,56 @@ class EngineTest {
   }
 
   @Test
+  void closeWaitsForARunningCallInsteadOfFreeingSessionsUnderIt() throws Exception {
+    DescribeAnything d = load(TOY, Device.cpu(), false);
+    java.util.concurrent.CountDownLatch started = new java.util.concurrent.CountDownLatch(1);
+    java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+    CaptionListener slow =
+        new CaptionListener() {
+          @Override
+          public void onText(String delta) {}
+
+          @Override
+          public void onToken(int id) {
+            started.countDown();
+            try {
+              release.await();
+            } catch (InterruptedException e) {
+              Thread.currentThread().interrupt();
+            }
+          }
+        };
+    var running =
+        java.util.concurrent.CompletableFuture.supplyAsync(
+            () ->
+                d.describe(
+                    DescribeRequest.of(image, regions().get(0)).options(GREEDY).listener(slow)));
+    started.await();
+    Thread closer = new Thread(d::close);
+    closer.start();
+    closer.join(300);
+    assertTrue(closer.isAlive(), "close waits while a call is generating");
+    release.countDown();
+    closer.join(10_000);
+    Caption c = running.get();
+    assertEquals(GREEDY.maxNewTokens(), c.tokenCount(), "the running call finished normally");
+    assertThrows(IllegalStateException.class, () -> d.describe(image, regions().get(0)));
+  }
+
+  @Test
+  void segmentReturnsMasksAsGivenAndNeedsASegmenterForPrompts() {
+    List<Mask> masks = dam.segment(image, regions());
+    for (int i = 0; i < masks.size(); i++) {
+      assertEquals(((Region.MaskRegion) regions().get(i)).mask(), masks.get(i));
+    }
+    var e =
+        assertThrows(
+            io.damjava.api.InvalidInputException.class,
+            () -> dam.segment(image, List.of(Region.box(1, 1, 20, 20))));
+    assertTrue(e.getMessage().contains("needs a segmenter"), e.getMessage());
+  }
+
+  @Test
   void tamperedOrTruncatedFilesAreRefusedByName(@TempDir Path tmp) throws IOException {
     Path dir = copy(tmp.resolve("a"), null);
     byte[] b = Files.readAllBytes(dir.resolve("projector.onnx"));

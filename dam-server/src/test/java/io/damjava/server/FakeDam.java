@@ -102,6 +102,11 @@ final class FakeDam implements DescribeAnything {
   }
 
   @Override
+  public List<io.damjava.api.Mask> segment(DamImage image, List<Region> regions) {
+    return regions.stream().map(r -> ((Region.MaskRegion) r).mask()).toList();
+  }
+
+  @Override
   public GenerationOptions defaultOptions() {
     return GenerationOptions.defaults();
   }
