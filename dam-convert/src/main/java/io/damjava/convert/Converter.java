@@ -4,19 +4,16 @@ import io.damjava.onnx.bundle.BundleManifest;
 import io.damjava.onnx.bundle.BundleManifest.Precision;
 import io.damjava.onnx.bundle.BundleManifest.Style;
 import io.damjava.onnx.bundle.BundleManifest.Variant;
+import io.damjava.onnx.bundle.FileDigest;
 import io.damjava.onnx.bundle.ManifestIo;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -259,27 +256,11 @@ public final class Converter {
       if (f.getFileName().toString().equals(BundleManifest.FILE_NAME)) {
         continue;
       }
-      out.add(new BundleManifest.FileEntry(f.getFileName().toString(), Files.size(f), sha256(f)));
+      out.add(
+          new BundleManifest.FileEntry(
+              f.getFileName().toString(), Files.size(f), FileDigest.sha256(f)));
     }
     return out;
-  }
-
-  /** Lowercase hex SHA-256 of a file. */
-  public static String sha256(Path f) throws IOException {
-    MessageDigest md;
-    try {
-      md = MessageDigest.getInstance("SHA-256");
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
-    }
-    byte[] buf = new byte[1 << 20];
-    try (InputStream in = Files.newInputStream(f)) {
-      int r;
-      while ((r = in.read(buf)) > 0) {
-        md.update(buf, 0, r);
-      }
-    }
-    return HexFormat.of().formatHex(md.digest());
   }
 
   private static List<Path> list(Path dir) throws IOException {

@@ -2,6 +2,7 @@ package io.damjava.convert;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.damjava.onnx.bundle.FileDigest;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -283,7 +284,7 @@ public final class HubDownloader {
     }
     String got;
     if (e.matches("[0-9a-f]{64}")) {
-      got = Converter.sha256(p);
+      got = FileDigest.sha256(p);
     } else if (e.matches("[0-9a-f]{40}")) {
       got = gitBlobSha1(p);
     } else {

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.damjava.convert.onnx.OnnxProto;
 import io.damjava.onnx.bundle.BundleManifest;
+import io.damjava.onnx.bundle.FileDigest;
 import io.damjava.onnx.bundle.SamManifest;
 import java.io.IOException;
 import java.io.InputStream;
@@ -11,11 +12,7 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.security.DigestInputStream;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.stream.Stream;
 
@@ -170,20 +167,11 @@ public final class SamBundles {
     return out;
   }
 
-  static String sha256(Path p) {
-    try (InputStream in = new DigestInputStream(Files.newInputStream(p), md())) {
-      in.transferTo(java.io.OutputStream.nullOutputStream());
-      return HexFormat.of().formatHex(((DigestInputStream) in).getMessageDigest().digest());
+  private static String sha256(Path p) {
+    try {
+      return FileDigest.sha256(p);
     } catch (IOException e) {
       throw new UncheckedIOException(e);
-    }
-  }
-
-  private static MessageDigest md() {
-    try {
-      return MessageDigest.getInstance("SHA-256");
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
     }
   }
 }

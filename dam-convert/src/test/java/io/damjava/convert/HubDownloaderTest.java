@@ -76,7 +76,9 @@ class HubDownloaderTest {
     Path f = src.resolve(path.substring(prefix.length()));
     byte[] body = Files.readAllBytes(f);
     String etag =
-        f.toString().endsWith(".safetensors") ? Converter.sha256(f) : HubDownloader.gitBlobSha1(f);
+        f.toString().endsWith(".safetensors")
+            ? io.damjava.onnx.bundle.FileDigest.sha256(f)
+            : HubDownloader.gitBlobSha1(f);
     Map<String, String> h =
         f.toString().endsWith(".safetensors")
             ? Map.of("X-Linked-Etag", "\"" + etag + "\"", "ETag", "\"abc\"")

@@ -2,15 +2,11 @@ package io.damjava.onnx;
 
 import io.damjava.api.InvalidBundleException;
 import io.damjava.onnx.bundle.BundleManifest;
+import io.damjava.onnx.bundle.FileDigest;
 import java.io.IOException;
-import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.security.DigestInputStream;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
-import java.util.HexFormat;
 
 /** Checks every file a manifest lists (size, then SHA-256) before any native object is made. */
 final class BundleFiles {
@@ -35,7 +31,7 @@ final class BundleFiles {
                   + f.bytes()
                   + ": the file is truncated or replaced; convert the checkpoint again");
         }
-        String sha = sha256(p);
+        String sha = FileDigest.sha256(p);
         if (!sha.equals(f.sha256())) {
           throw new InvalidBundleException(
               "bundle file "
@@ -54,18 +50,5 @@ final class BundleFiles {
             "cannot read bundle file " + f.path() + ": " + e.getMessage(), e);
       }
     }
-  }
-
-  static String sha256(Path p) throws IOException {
-    MessageDigest md;
-    try {
-      md = MessageDigest.getInstance("SHA-256");
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
-    }
-    try (InputStream in = new DigestInputStream(Files.newInputStream(p), md)) {
-      in.transferTo(java.io.OutputStream.nullOutputStream());
-    }
-    return HexFormat.of().formatHex(md.digest());
   }
 }
