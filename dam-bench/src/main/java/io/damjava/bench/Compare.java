@@ -353,25 +353,77 @@ public final class Compare {
         dec);
   }
 
-  private Stages full(String prefix, String[] contexts, Model m, int promptLength) {
+  private final List<String> fallbacks = new ArrayList<>();
+  private Map<String, Path> bundleDirs = Map.of();
+
+  /**
+   * Per-layer extrapolation in depth: y = fixed + x * perLayer from the two measured depths. Where
+   * noise makes that meaningless (per-layer cost not positive, or a negative fixed part), the
+   * deeper measurement is scaled by the bound's ratio instead (same achieved fraction), and noted.
+   */
+  private double depthScale(
+      String what,
+      double x1,
+      double y1,
+      double x2,
+      double y2,
+      double x,
+      double cost2,
+      double costX) {
+    if (x1 != x2) {
+      double per = (y2 - y1) / (x2 - x1);
+      if (per > 0 && y1 - x1 * per >= 0) {
+        return y1 + (x - x1) * per;
+      }
+    }
+    fallbacks.add(what);
+    return y2 * costX / cost2;
+  }
+
+  private Stages full(String prefix, String precision, String[] contexts, Model m, int promptLength)
+      throws IOException {
     int d1 = depths[0];
     int d2 = depths[depths.length - 1];
     Stages a = stages(prefix + "L" + d1, contexts);
     Stages b = stages(prefix + "L" + d2, contexts);
+    String who = prefix.replace("/", " ") + " ";
     double vision =
-        d1 == d2
-            ? a.vision * m.visionFlops(FULL_VISION_BLOCKS) / m.visionFlops(d1 - 1)
-            : extrapolate(d1 - 1, a.vision, d2 - 1, b.vision, FULL_VISION_BLOCKS);
+        depthScale(
+            who + "vision",
+            d1 - 1,
+            a.vision,
+            d2 - 1,
+            b.vision,
+            FULL_VISION_BLOCKS,
+            m.visionFlops(d2 - 1),
+            m.visionFlops(FULL_VISION_BLOCKS));
     double prefill =
-        d1 == d2
-            ? a.prefill
-                * m.prefillFlops(promptLength, FULL_LLM_LAYERS)
-                / m.prefillFlops(promptLength, d1)
-            : extrapolate(d1, a.prefill, d2, b.prefill, FULL_LLM_LAYERS);
+        depthScale(
+            who + "prefill",
+            d1,
+            a.prefill,
+            d2,
+            b.prefill,
+            FULL_LLM_LAYERS,
+            m.prefillFlops(promptLength, d2),
+            m.prefillFlops(promptLength, FULL_LLM_LAYERS));
+    double w1 = decoderBytes(bundleDirs.get(key(precision, d1)));
+    double w2 = decoderBytes(bundleDirs.get(key(precision, d2)));
+    double wFull = extrapolate(d1, w1, d2, w2, FULL_LLM_LAYERS);
     TreeMap<Integer, Double> dec = new TreeMap<>();
     for (Integer c : b.decode.keySet()) {
       if (a.decode.containsKey(c)) {
-        dec.put(c, extrapolate(d1, a.decode.get(c), d2, b.decode.get(c), FULL_LLM_LAYERS));
+        dec.put(
+            c,
+            depthScale(
+                who + "decode@" + c,
+                d1,
+                a.decode.get(c),
+                d2,
+                b.decode.get(c),
+                FULL_LLM_LAYERS,
+                w2 + m.kvBytes(c, d2),
+                wFull + m.kvBytes(c, FULL_LLM_LAYERS)));
       }
     }
     return new Stages(b.preprocess, vision, prefill, dec);
@@ -387,6 +439,7 @@ public final class Compare {
       throws IOException {
     double gbs = bw.best();
     double gflops = gemm.best();
+    bundleDirs = bundles;
     int deep = depths[depths.length - 1];
     int d1 = depths[0];
     String[] refContexts = {"256", "1024"};
@@ -528,7 +581,7 @@ public final class Compare {
     Map<String, TreeMap<Integer, Double>> chart = new LinkedHashMap<>();
     Map<String, TreeMap<Integer, Double>> chartBound = new LinkedHashMap<>();
     for (String p : precisions) {
-      Stages f = full("java/" + p + "-", CHART_CONTEXTS, m, promptLength);
+      Stages f = full("java/" + p + "-", p, CHART_CONTEXTS, m, promptLength);
       double w1 = decoderBytes(bundles.get(key(p, d1)));
       double w2 = decoderBytes(bundles.get(key(p, deep)));
       double wFull = extrapolate(d1, w1, deep, w2, FULL_LLM_LAYERS);
@@ -568,7 +621,7 @@ public final class Compare {
     double refFull = Double.NaN;
     double refBench = Double.NaN;
     if (runs.containsKey("ref/L" + deep)) {
-      Stages f = full("ref/", refContexts, m, promptLength);
+      Stages f = full("ref/", "fp32", refContexts, m, promptLength);
       double w1 = decoderBytes(bundles.get(key("fp32", d1)));
       double w2 = decoderBytes(bundles.get(key("fp32", deep)));
       double wFull = extrapolate(d1, w1, deep, w2, FULL_LLM_LAYERS);
@@ -598,6 +651,13 @@ public final class Compare {
             captionTokens,
             promptLength,
             promptLength + captionTokens - 1));
+    md.append(
+        fallbacks.isEmpty()
+            ? "Every projection is a per-layer extrapolation (fixed part + layers x per-layer part).\n\n"
+            : "Per-layer extrapolation was too noisy (non-positive per-layer or negative fixed part)"
+                + " for: "
+                + String.join(", ", fallbacks)
+                + "; those are the deeper measurement scaled by the bound's ratio.\n\n");
 
     // describe() measured with profiling
     md.append(
