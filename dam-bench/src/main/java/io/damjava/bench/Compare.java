@@ -94,6 +94,14 @@ public final class Compare {
         System.getProperty("java.vm.name") + " " + System.getProperty("java.runtime.version"));
     env.put("onnxruntime", OrtEnvironment.getEnvironment().getVersion());
     env.put("threads", threads);
+    env.put(
+        "command",
+        ProcessHandle.current()
+            .info()
+            .commandLine()
+            .orElse("java -cp dam-bench.jar " + Compare.class.getName()));
+    env.put("os", System.getProperty("os.name") + " " + System.getProperty("os.version"));
+    env.put("inputs", "synthetic, fixed seeds (Synthetic.image/mask, random KV seed = context)");
     env.put("loadavg_before", loadavg());
     log("machine: " + env);
 
@@ -444,6 +452,7 @@ public final class Compare {
     int d1 = depths[0];
     String[] refContexts = {"256", "1024"};
     md.append("## Run\n\n");
+    md.append("* command: `").append(env.path("command").asText()).append("`\n");
     md.append(
         String.format(
             Locale.ROOT,

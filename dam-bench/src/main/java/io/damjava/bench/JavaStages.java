@@ -97,11 +97,12 @@ public final class JavaStages {
       ObjectNode res) {
     res.put("precision", e.manifest().precision().toString().toLowerCase(java.util.Locale.ROOT));
     res.put("llm_layers", e.manifest().dims().layers());
-    res.put("preprocess_ms", median(reps, () -> e.region(image, mask)));
+    e.region(image, mask); // warm-up
+    timed(res, "preprocess_ms", reps, 1, () -> e.region(image, mask));
     Object region = e.region(image, mask);
     List<Object> one = List.of(region);
     e.vision(one);
-    res.put("vision_ms_per_region", median(reps, () -> e.vision(one)));
+    timed(res, "vision_ms_per_region", reps, 1, () -> e.vision(one));
     int[] ids = e.defaultPromptIds();
     int length = e.splicedLength(ids);
     var embeds = e.splice(ids, e.vision(one));
@@ -113,7 +114,7 @@ public final class JavaStages {
         };
     prefill.run();
     res.put("prompt_length", length);
-    res.put("prompt_prefill_ms", median(reps, prefill));
+    timed(res, "prompt_prefill_ms", reps, 1, prefill);
     ObjectNode by = res.putObject("by_context");
     ToIntFunction<float[]> argmax =
         BenchEngine.sampler(GenerationOptions.defaults().withTemperature(0), 0);
@@ -135,7 +136,7 @@ public final class JavaStages {
               prev.close();
             };
         decode.run();
-        by.putObject(c.trim()).put("decode_ms_per_token", median(reps, decode) / decodeTokens);
+        timed(by.putObject(c.trim()), "decode_ms_per_token", reps, decodeTokens, decode);
       }
     }
   }
@@ -228,15 +229,22 @@ public final class JavaStages {
     return nanos / 1e6;
   }
 
-  static double median(int reps, Runnable r) {
+  /**
+   * Runs {@code r} {@code reps} times (the caller has warmed it up) and puts the median ms per
+   * {@code per} units under {@code key} and the sample standard deviation under {@code key_sd}.
+   */
+  static void timed(ObjectNode out, String key, int reps, int per, Runnable r) {
     double[] t = new double[reps];
     for (int i = 0; i < reps; i++) {
       long s = System.nanoTime();
       r.run();
-      t[i] = ms(System.nanoTime() - s);
+      t[i] = ms(System.nanoTime() - s) / per;
     }
     Arrays.sort(t);
-    return reps % 2 == 1 ? t[reps / 2] : (t[reps / 2 - 1] + t[reps / 2]) / 2;
+    double mean = Arrays.stream(t).average().orElse(Double.NaN);
+    double var = Arrays.stream(t).map(x -> (x - mean) * (x - mean)).sum() / Math.max(1, reps - 1);
+    out.put(key, reps % 2 == 1 ? t[reps / 2] : (t[reps / 2 - 1] + t[reps / 2]) / 2);
+    out.put(key + "_sd", Math.sqrt(var));
   }
 
   /** VmHWM of this process (Linux), in MB; NaN elsewhere. */
