@@ -53,18 +53,40 @@ public final class Compare {
   private final Map<String, JsonNode> describes = new TreeMap<>();
   private final StringBuilder md = new StringBuilder();
 
+  static final String USAGE =
+      "usage: dam bench compare [--threads 2] [--depths 2,3] [--precisions fp32,int8,int4]\n"
+          + "    [--rounds 2] [--reps 3] [--decode-tokens 8] [--caption-tokens 100]\n"
+          + "    [--no-reference] [--out target/dam-bench-compare]\n"
+          + "Makes bench checkpoints at DAM-3B widths (cached in ~/.cache/dam-bench), converts them,\n"
+          + "alternates this engine and the PyTorch reference, prints the table (docs/PERFORMANCE.md).";
+
   public static void main(String[] args) throws Exception {
     Compare c = new Compare();
-    c.parse(args);
+    try {
+      if (!c.parse(args)) {
+        System.out.println(USAGE);
+        return;
+      }
+    } catch (IllegalArgumentException e) {
+      System.err.println("dam bench compare: " + e.getMessage() + "\n" + USAGE);
+      System.exit(2);
+    }
     c.run();
   }
 
-  private void parse(String[] args) {
+  /** False when help was asked for. */
+  private boolean parse(String[] args) {
     for (int i = 0; i < args.length; i++) {
       String a = args[i];
+      if (a.equals("--help") || a.equals("-h")) {
+        return false;
+      }
       if (a.equals("--no-reference")) {
         reference = false;
         continue;
+      }
+      if (i + 1 >= args.length) {
+        throw new IllegalArgumentException(a + " needs a value");
       }
       String v = args[++i];
       switch (a) {
@@ -81,6 +103,7 @@ public final class Compare {
       }
     }
     Arrays.sort(depths);
+    return true;
   }
 
   private void run() throws Exception {

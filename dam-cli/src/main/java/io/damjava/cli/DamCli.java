@@ -37,6 +37,7 @@ import picocli.CommandLine.Spec;
       DescribeCommand.class,
       ConvertCommand.class,
       ServeCommand.class,
+      BenchCommand.class,
       CommandLine.HelpCommand.class
     })
 public final class DamCli implements Callable<Integer> {
