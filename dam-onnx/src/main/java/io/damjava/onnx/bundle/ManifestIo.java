@@ -13,7 +13,10 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 
-/** Reads and writes {@link BundleManifest} strictly. */
+/**
+ * Reads and writes manifests ({@link BundleManifest}, {@link SamManifest}) strictly: unknown,
+ * missing and null fields are errors naming their JSON path.
+ */
 public final class ManifestIo {
   private static final ObjectMapper MAPPER =
       JsonMapper.builder()
@@ -30,38 +33,53 @@ public final class ManifestIo {
 
   /** Parses a manifest from JSON text. */
   public static BundleManifest parse(String json) {
-    try {
-      return MAPPER.readValue(json, BundleManifest.class);
-    } catch (JsonMappingException e) {
-      if (e.getCause() instanceof InvalidBundleException ib) {
-        throw ib;
-      }
-      throw new InvalidBundleException(
-          "invalid bundle manifest at " + path(e) + ": " + e.getOriginalMessage(), e);
-    } catch (JsonProcessingException e) {
-      throw new InvalidBundleException(
-          "bundle manifest is not valid JSON: " + e.getOriginalMessage(), e);
-    }
+    return parse(json, BundleManifest.class, "bundle manifest");
   }
 
   /** Reads {@code dir/dam-bundle.json}. */
   public static BundleManifest read(Path bundleDir) {
     Path file = bundleDir.resolve(BundleManifest.FILE_NAME);
+    return read(
+        file,
+        BundleManifest.class,
+        "bundle manifest",
+        "not a DAM bundle: " + file + " does not exist (convert a checkpoint with `dam convert`)");
+  }
+
+  /** JSON text of a manifest; stable key order, so equal manifests give equal bytes. */
+  public static String toJson(BundleManifest m) {
+    return json(m);
+  }
+
+  /** Parses {@code json} as {@code type}; {@code what} names it in messages. */
+  static <T> T parse(String json, Class<T> type, String what) {
     try {
-      return parse(Files.readString(file, StandardCharsets.UTF_8));
-    } catch (NoSuchFileException e) {
+      return MAPPER.readValue(json, type);
+    } catch (JsonMappingException e) {
+      if (e.getCause() instanceof InvalidBundleException ib) {
+        throw ib;
+      }
       throw new InvalidBundleException(
-          "not a DAM bundle: " + file + " does not exist (convert a checkpoint with `dam convert`)",
-          e);
+          "invalid " + what + " at " + path(e) + ": " + e.getOriginalMessage(), e);
+    } catch (JsonProcessingException e) {
+      throw new InvalidBundleException(what + " is not valid JSON: " + e.getOriginalMessage(), e);
+    }
+  }
+
+  /** Reads a manifest file; {@code missing} is the message when it does not exist. */
+  static <T> T read(Path file, Class<T> type, String what, String missing) {
+    try {
+      return parse(Files.readString(file, StandardCharsets.UTF_8), type, what);
+    } catch (NoSuchFileException e) {
+      throw new InvalidBundleException(missing, e);
     } catch (IOException e) {
       throw new InvalidBundleException("cannot read " + file + ": " + e.getMessage(), e);
     }
   }
 
-  /** JSON text of a manifest; stable key order, so equal manifests give equal bytes. */
-  public static String toJson(BundleManifest m) {
+  static String json(Object manifest) {
     try {
-      return MAPPER.writeValueAsString(m) + "\n";
+      return MAPPER.writeValueAsString(manifest) + "\n";
     } catch (JsonProcessingException e) {
       throw new IllegalStateException("cannot serialise manifest", e);
     }

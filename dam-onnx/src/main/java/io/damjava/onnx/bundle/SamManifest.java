@@ -1,17 +1,10 @@
 package io.damjava.onnx.bundle;
 
 import com.fasterxml.jackson.annotation.JsonPropertyOrder;
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.DeserializationFeature;
-import com.fasterxml.jackson.databind.JsonMappingException;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
-import com.fasterxml.jackson.databind.json.JsonMapper;
 import io.damjava.api.InvalidBundleException;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.List;
 
@@ -148,56 +141,26 @@ public record SamManifest(
     }
   }
 
-  private static final ObjectMapper MAPPER =
-      JsonMapper.builder()
-          .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
-          .enable(DeserializationFeature.FAIL_ON_MISSING_CREATOR_PROPERTIES)
-          .enable(DeserializationFeature.FAIL_ON_NULL_CREATOR_PROPERTIES)
-          .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
-          .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
-          .enable(SerializationFeature.INDENT_OUTPUT)
-          .build();
-
   /** Parses a segmenter manifest from JSON text. */
   public static SamManifest parse(String json) {
-    try {
-      return MAPPER.readValue(json, SamManifest.class);
-    } catch (JsonMappingException e) {
-      if (e.getCause() instanceof InvalidBundleException ib) {
-        throw ib;
-      }
-      throw new InvalidBundleException(
-          "invalid segmenter manifest " + FILE_NAME + ": " + e.getOriginalMessage(), e);
-    } catch (JsonProcessingException e) {
-      throw new InvalidBundleException(
-          "segmenter manifest is not valid JSON: " + e.getOriginalMessage(), e);
-    }
+    return ManifestIo.parse(json, SamManifest.class, "segmenter manifest");
   }
 
   /** Reads {@code dir/sam-bundle.json}. */
   public static SamManifest read(Path dir) {
     Path file = dir.resolve(FILE_NAME);
-    try {
-      return parse(Files.readString(file, StandardCharsets.UTF_8));
-    } catch (NoSuchFileException e) {
-      throw new InvalidBundleException(
-          "not a segmenter bundle: "
-              + file
-              + " does not exist (make one with dam-convert's SamBundles.fetch)",
-          e);
-    } catch (IOException e) {
-      throw new InvalidBundleException("cannot read " + file + ": " + e.getMessage(), e);
-    }
+    return ManifestIo.read(
+        file,
+        SamManifest.class,
+        "segmenter manifest",
+        "not a segmenter bundle: "
+            + file
+            + " does not exist (make one with dam-convert's SamBundles.fetch)");
   }
 
   /** Writes {@code dir/sam-bundle.json}. */
   public static void write(Path dir, SamManifest m) throws IOException {
-    try {
-      Files.writeString(
-          dir.resolve(FILE_NAME), MAPPER.writeValueAsString(m) + "\n", StandardCharsets.UTF_8);
-    } catch (JsonProcessingException e) {
-      throw new IllegalStateException("cannot serialise segmenter manifest", e);
-    }
+    Files.writeString(dir.resolve(FILE_NAME), ManifestIo.json(m), StandardCharsets.UTF_8);
   }
 
   private static InvalidBundleException bad(String path, Object value, String why) {
