@@ -544,45 +544,19 @@ public final class Compare {
       double pb = m.prefillFlops(promptLength, d) / gflops / 1e6;
       for (String p : precisions) {
         String run = "java/" + key(p, d);
-        double wb = decoderBytes(bundles.get(key(p, d)));
-        md.append("| dam-java ")
-            .append(p)
-            .append(" | ")
-            .append(cell(med(run, "vision_ms_per_region"), vb))
-            .append(" | ")
-            .append(cell(med(run, "prompt_prefill_ms"), pb))
-            .append(" | ")
-            .append(
-                cell(
-                    med(run, "by_context", "256", "decode_ms_per_token"),
-                    (wb + m.kvBytes(256, d)) / gbs / 1e6))
-            .append(" | ")
-            .append(
-                cell(
-                    med(run, "by_context", "1024", "decode_ms_per_token"),
-                    (wb + m.kvBytes(1024, d)) / gbs / 1e6))
-            .append(" | ")
-            .append(String.format(Locale.ROOT, "%.0f |%n", max(run, "peak_rss_mb")));
+        stageRow("dam-java " + p, run, decoderBytes(bundles.get(key(p, d))), vb, pb, gbs, m, d);
       }
       if (runs.containsKey("ref/L" + d)) {
         String run = "ref/L" + d;
-        double wb = decoderBytes(bundles.get(key("fp32", d)));
-        md.append("| PyTorch reference fp32 | ")
-            .append(cell(med(run, "vision_ms_per_region"), vb))
-            .append(" | ")
-            .append(cell(med(run, "prompt_prefill_ms"), pb))
-            .append(" | ")
-            .append(
-                cell(
-                    med(run, "by_context", "256", "decode_ms_per_token"),
-                    (wb + m.kvBytes(256, d)) / gbs / 1e6))
-            .append(" | ")
-            .append(
-                cell(
-                    med(run, "by_context", "1024", "decode_ms_per_token"),
-                    (wb + m.kvBytes(1024, d)) / gbs / 1e6))
-            .append(" | ")
-            .append(String.format(Locale.ROOT, "%.0f |%n", max(run, "peak_rss_mb")));
+        stageRow(
+            "PyTorch reference fp32",
+            run,
+            decoderBytes(bundles.get(key("fp32", d))),
+            vb,
+            pb,
+            gbs,
+            m,
+            d);
       }
       md.append('\n');
     }
@@ -841,6 +815,32 @@ public final class Compare {
         "decode ms/token vs context, bench checkpoint " + deep + " layers, " + threads + " threads",
         chart,
         chartBound);
+  }
+
+  /** One row of a stage table: measured figures of {@code run} next to their bounds. */
+  private void stageRow(
+      String label,
+      String run,
+      double weightBytes,
+      double visionBound,
+      double prefillBound,
+      double gbs,
+      Model m,
+      int depth) {
+    md.append("| ")
+        .append(label)
+        .append(" | ")
+        .append(cell(med(run, "vision_ms_per_region"), visionBound))
+        .append(" | ")
+        .append(cell(med(run, "prompt_prefill_ms"), prefillBound));
+    for (int context : new int[] {256, 1024}) {
+      md.append(" | ")
+          .append(
+              cell(
+                  med(run, "by_context", String.valueOf(context), "decode_ms_per_token"),
+                  (weightBytes + m.kvBytes(context, depth)) / gbs / 1e6));
+    }
+    md.append(" | ").append(String.format(Locale.ROOT, "%.0f |%n", max(run, "peak_rss_mb")));
   }
 
   private static String cell(double measured, double bound) {
