@@ -1,6 +1,7 @@
 package io.damjava.onnx;
 
 import ai.onnxruntime.OnnxTensor;
+import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtSession;
 import java.nio.LongBuffer;
 import java.util.ArrayList;
@@ -18,6 +19,11 @@ final class GenerationState implements AutoCloseable {
   float[] logits = new float[0]; // (V) last position's logits
   OrtSession.Result kv; // last decoder run: logits (1,1,V), present.* (1,kvHeads,P,headDim)
   int pastLength; // P: positions held by kv
+  // Shared KV mode only: one (1,kvHeads,capacity,headDim) buffer per layer and role, the decoder's
+  // past and (pinned) present at once; GroupQueryAttention writes position P in place.
+  OnnxTensor[] sharedKey;
+  OnnxTensor[] sharedValue;
+  int capacity;
   long prefillNanos;
   long decodeNanos;
   private final List<OnnxTensor> prefillOnly = new ArrayList<>();
@@ -52,9 +58,36 @@ final class GenerationState implements AutoCloseable {
     }
   }
 
+  /** Allocates the shared KV buffers once per call: {@code layers} pairs of {@code shape}. */
+  void allocateShared(OrtEnvironment env, int layers, long[] shape) {
+    long n = 1;
+    for (long d : shape) {
+      n *= d;
+    }
+    sharedKey = new OnnxTensor[layers];
+    sharedValue = new OnnxTensor[layers];
+    capacity = (int) shape[2];
+    for (int i = 0; i < layers; i++) {
+      sharedKey[i] = Tensors.of(env, Tensors.floats(n), shape);
+      sharedValue[i] = Tensors.of(env, Tensors.floats(n), shape);
+    }
+  }
+
   @Override
   public void close() {
     releasePrefill();
+    if (sharedKey != null) {
+      for (int i = sharedKey.length - 1; i >= 0; i--) {
+        if (sharedValue[i] != null) {
+          sharedValue[i].close();
+        }
+        if (sharedKey[i] != null) {
+          sharedKey[i].close();
+        }
+      }
+      sharedKey = null;
+      sharedValue = null;
+    }
     if (kv != null) {
       kv.close();
       kv = null;
