@@ -12,6 +12,7 @@ import java.nio.LongBuffer;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * The language model with its KV cache: one prefill over the spliced prompt, then one token per
@@ -31,7 +32,8 @@ import java.util.Set;
  * token budget rounded up to {@link #CAPACITY_STEP} (at most maxPositions). The same tensor is the
  * {@code past_key_values.*} input and the pinned {@code present.*} output of every run;
  * GroupQueryAttention sees equal past and present pointers and writes the new rows in place at
- * position P (seqlens_k = P + T - 1 from the attention mask), so nothing is copied per step.
+ * position P (seqlens_k = P + T - 1 from the attention mask), so nothing is copied per step. The
+ * buffers of a finished call are kept for the next one (see {@link #takeBuffers}).
  */
 final class Decoder {
   /** Shared-mode capacities are multiples of this many positions. */
@@ -54,6 +56,8 @@ final class Decoder {
   private final String[] presentValue;
   private final boolean shared;
   private final Set<String> logitsOnly;
+  // Shared mode: the KV buffers of the last finished call, reused by the next (one set at most).
+  private final AtomicReference<FloatBuffer[]> spare = new AtomicReference<>();
 
   Decoder(Graphs g, BundleManifest.Dims dims, int eos) {
     this.g = g;
@@ -96,13 +100,53 @@ final class Decoder {
       Cancellation cancel) {
     long t0 = System.nanoTime();
     int limit = Math.min(maxNew, dims.maxPositions() - length + 1);
-    if (shared) {
-      // positions written: the prompt, then one per sampled token except the last
-      int need = length + Math.max(limit - 1, 0);
-      int cap = (need + CAPACITY_STEP - 1) / CAPACITY_STEP * CAPACITY_STEP;
-      cap = Math.max(length, Math.min(cap, dims.maxPositions()));
-      st.allocateShared(g.env, dims.layers(), new long[] {1, dims.kvHeads(), cap, dims.headDim()});
+    FloatBuffer[] buffers = null;
+    try {
+      if (shared) {
+        // positions written: the prompt, then one per sampled token except the last
+        int need = length + Math.max(limit - 1, 0);
+        int cap = (need + CAPACITY_STEP - 1) / CAPACITY_STEP * CAPACITY_STEP;
+        cap = Math.max(length, Math.min(cap, dims.maxPositions()));
+        long[] shape = {1, dims.kvHeads(), cap, dims.headDim()};
+        buffers = takeBuffers(shape[1] * cap * shape[3]);
+        st.useShared(g.env, buffers, shape);
+      }
+      return decode(st, prompt, length, limit, sampler, text, listener, cancel, t0);
+    } finally {
+      if (buffers != null) {
+        spare.set(buffers); // no run uses them any more; the next call may
+      }
     }
+  }
+
+  /**
+   * The shared-mode buffers, 2 x layers direct float buffers of at least {@code n} elements: the
+   * spare of an earlier call when it is large enough, otherwise new ones. Reuse bounds the direct
+   * memory (a full-depth cache is hundreds of MB, and direct buffers are only freed by a GC) and
+   * skips zeroing it per call; the price is that one set stays allocated while the engine is idle.
+   */
+  private FloatBuffer[] takeBuffers(long n) {
+    FloatBuffer[] b = spare.getAndSet(null);
+    if (b != null && b[0].capacity() >= n) {
+      return b;
+    }
+    b = new FloatBuffer[2 * dims.layers()];
+    for (int i = 0; i < b.length; i++) {
+      b[i] = Tensors.floats(n);
+    }
+    return b;
+  }
+
+  private Output decode(
+      GenerationState st,
+      FloatBuffer prompt,
+      int length,
+      int limit,
+      Sampler sampler,
+      TextTokenizer.Stream text,
+      CaptionListener listener,
+      Cancellation cancel,
+      long t0) {
     prefill(st, prompt, length);
     st.prefillNanos = System.nanoTime() - t0;
     t0 = System.nanoTime();

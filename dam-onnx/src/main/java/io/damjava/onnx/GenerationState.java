@@ -3,6 +3,7 @@ package io.damjava.onnx;
 import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtSession;
+import java.nio.FloatBuffer;
 import java.nio.LongBuffer;
 import java.util.ArrayList;
 import java.util.List;
@@ -58,18 +59,23 @@ final class GenerationState implements AutoCloseable {
     }
   }
 
-  /** Allocates the shared KV buffers once per call: {@code layers} pairs of {@code shape}. */
-  void allocateShared(OrtEnvironment env, int layers, long[] shape) {
+  /**
+   * Shared KV mode: wraps {@code buffers} (key, value per layer, in that order; each at least
+   * {@code shape}'s element count) as this call's {@code shape} tensors; the buffers stay the
+   * caller's.
+   */
+  void useShared(OrtEnvironment env, FloatBuffer[] buffers, long[] shape) {
     long n = 1;
     for (long d : shape) {
       n *= d;
     }
+    int layers = buffers.length / 2;
     sharedKey = new OnnxTensor[layers];
     sharedValue = new OnnxTensor[layers];
     capacity = (int) shape[2];
     for (int i = 0; i < layers; i++) {
-      sharedKey[i] = Tensors.of(env, Tensors.floats(n), shape);
-      sharedValue[i] = Tensors.of(env, Tensors.floats(n), shape);
+      sharedKey[i] = Tensors.of(env, buffers[2 * i].duplicate().limit((int) n), shape);
+      sharedValue[i] = Tensors.of(env, buffers[2 * i + 1].duplicate().limit((int) n), shape);
     }
   }
 
