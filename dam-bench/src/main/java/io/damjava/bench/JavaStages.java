@@ -97,6 +97,7 @@ public final class JavaStages {
       ObjectNode res) {
     res.put("precision", e.manifest().precision().toString().toLowerCase(java.util.Locale.ROOT));
     res.put("llm_layers", e.manifest().dims().layers());
+    res.put("kv_cache", e.sharedKv() ? "shared" : "growing");
     e.region(image, mask); // warm-up
     timed(res, "preprocess_ms", reps, 1, () -> e.region(image, mask));
     Object region = e.region(image, mask);
@@ -126,7 +127,11 @@ public final class JavaStages {
               OrtSession.Result prev = null;
               int id = 100;
               for (int t = 0; t < decodeTokens; t++) {
-                OrtSession.Result r = prev == null ? e.step(past, n, id) : e.step(prev, n + t, id);
+                // shared KV: every step writes position n + t of the same buffers in place
+                OrtSession.Result r =
+                    prev == null || e.sharedKv()
+                        ? e.step(past, n + t, id)
+                        : e.step(prev, n + t, id);
                 id = argmax.applyAsInt(e.logits(r));
                 if (prev != null) {
                   prev.close();

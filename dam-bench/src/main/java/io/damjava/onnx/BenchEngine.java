@@ -205,24 +205,37 @@ public final class BenchEngine implements AutoCloseable {
     return t;
   }
 
+  /** Whether the bundle's decoder keeps its KV cache in one shared in-place buffer per layer. */
+  public boolean sharedKv() {
+    return m.dims().kvCache() == BundleManifest.KvCache.SHARED;
+  }
+
   /**
-   * A random KV cache of {@code length} positions for every layer, (1, kvHeads, length, headDim)
-   * float32 N(0, 1): the past of a decode step without running a prefill (a step's cost does not
-   * depend on the cached values). Close it after use.
+   * A random KV cache of {@code length} positions for every layer, float32 N(0, 1): the past of a
+   * decode step without running a prefill (a step's cost does not depend on the cached values).
+   * Growing layout: (1, kvHeads, length, headDim). Shared layout ({@link #sharedKv()}): the
+   * engine's in-place buffer, (1, kvHeads, C, headDim) with C = length + 256 rounded up as {@code
+   * Decoder} rounds its capacity (at most maxPositions), so that steps at {@code length}, {@code
+   * length + 1}, ... write into it. Close it after use.
    */
   public KvCache randomPast(int length, long seed) {
     BundleManifest.Dims d = m.dims();
     if (!d.kvDtype().equals("float32")) {
       throw new IllegalStateException("randomPast supports float32 KV only, not " + d.kvDtype());
     }
+    int cap = length;
+    if (sharedKv()) {
+      int step = Decoder.CAPACITY_STEP;
+      cap = Math.min(d.maxPositions(), (length + 256 + step - 1) / step * step);
+    }
     Random r = new Random(seed);
     int n = d.layers();
     OnnxTensor[] k = new OnnxTensor[n];
     OnnxTensor[] v = new OnnxTensor[n];
-    long count = (long) d.kvHeads() * length * d.headDim();
+    long count = (long) d.kvHeads() * cap * d.headDim();
     for (int i = 0; i < n; i++) {
-      k[i] = Tensors.of(g.env, randomFloats(count, r), 1, d.kvHeads(), length, d.headDim());
-      v[i] = Tensors.of(g.env, randomFloats(count, r), 1, d.kvHeads(), length, d.headDim());
+      k[i] = Tensors.of(g.env, randomFloats(count, r), 1, d.kvHeads(), cap, d.headDim());
+      v[i] = Tensors.of(g.env, randomFloats(count, r), 1, d.kvHeads(), cap, d.headDim());
     }
     return new KvCache(k, v);
   }
@@ -271,13 +284,35 @@ public final class BenchEngine implements AutoCloseable {
     return step(k, v, pastLength, id);
   }
 
-  /** {@link #step(OrtSession.Result, int, int)} on a {@link KvCache}. */
+  /**
+   * {@link #step(OrtSession.Result, int, int)} on a {@link KvCache}. In the shared layout the step
+   * writes position {@code pastLength} of {@code past} in place (its tensors are the pinned {@code
+   * present.*} outputs too) and the result holds the logits only: chain shared steps on the same
+   * {@code past} with growing {@code pastLength}.
+   */
   public OrtSession.Result step(KvCache past, int pastLength, int id) {
-    return step(past.keys, past.values, pastLength, id);
+    if (sharedKv()) {
+      Map<String, OnnxTensor> pinned = new HashMap<>();
+      for (int i = 0; i < past.keys.length; i++) {
+        pinned.put(String.format(dec.output("presentKey"), i), past.keys[i]);
+        pinned.put(String.format(dec.output("presentValue"), i), past.values[i]);
+      }
+      return step(past.keys, past.values, pastLength, id, pinned);
+    }
+    return step(past.keys, past.values, pastLength, id, null);
   }
 
   private OrtSession.Result step(
       OnnxTensorLike[] keys, OnnxTensorLike[] values, int pastLength, int id) {
+    return step(keys, values, pastLength, id, null);
+  }
+
+  private OrtSession.Result step(
+      OnnxTensorLike[] keys,
+      OnnxTensorLike[] values,
+      int pastLength,
+      int id,
+      Map<String, OnnxTensor> pinned) {
     BundleManifest.GraphSpec es = g.specs.embedTokens();
     LongBuffer tokenId = Tensors.longs(1);
     LongBuffer position = Tensors.longs(1);
@@ -296,6 +331,9 @@ public final class BenchEngine implements AutoCloseable {
       for (int i = 0; i < keys.length; i++) {
         in.put(String.format(dec.input("pastKey"), i), keys[i]);
         in.put(String.format(dec.input("pastValue"), i), values[i]);
+      }
+      if (pinned != null) {
+        return Graphs.run(g.decoder, "decoder", in, java.util.Set.of(dec.output("logits")), pinned);
       }
       return Graphs.run(g.decoder, "decoder", in);
     }

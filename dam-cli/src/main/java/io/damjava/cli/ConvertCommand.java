@@ -5,6 +5,7 @@ import io.damjava.api.ModelLoadException;
 import io.damjava.convert.ConvertOptions;
 import io.damjava.convert.ConvertSummary;
 import io.damjava.convert.Converter;
+import io.damjava.onnx.bundle.BundleManifest.KvCache;
 import io.damjava.onnx.bundle.BundleManifest.Precision;
 import io.damjava.onnx.bundle.BundleManifest.Style;
 import io.damjava.onnx.bundle.BundleManifest.Variant;
@@ -93,11 +94,24 @@ final class ConvertCommand implements Callable<Integer> {
       description = "Default: guessed from the name (contains Video or joint: image_video).")
   String variant;
 
+  @Option(
+      names = "--kv",
+      paramLabel = "growing|shared",
+      description =
+          "Decoder KV cache: growing (default) or shared, one in-place buffer per layer"
+              + " (contrib only; see docs/PERFORMANCE.md).")
+  String kv = "growing";
+
   @Override
   public Integer call() {
     Precision p = parse(Precision.class, "--precision", precision);
     Style s = parse(Style.class, "--style", style);
     Variant v = variant == null ? null : parse(Variant.class, "--variant", variant);
+    KvCache k = parse(KvCache.class, "--kv", kv);
+    if (k == KvCache.SHARED && s != Style.CONTRIB) {
+      throw new CommandLine.ParameterException(
+          spec.commandLine(), "--kv shared needs --style contrib (GroupQueryAttention)");
+    }
     if (s == Style.STANDARD && (p == Precision.INT8 || p == Precision.INT4)) {
       throw new CommandLine.ParameterException(
           spec.commandLine(),
@@ -116,7 +130,8 @@ final class ConvertCommand implements Callable<Integer> {
     ConvertSummary summary;
     try {
       summary =
-          Converter.run(new ConvertOptions(source.checkpoint, source.from, out, p, s, v, progress));
+          Converter.run(
+              new ConvertOptions(source.checkpoint, source.from, out, p, s, v, progress, k));
     } catch (UncheckedIOException e) {
       throw new ModelLoadException(e.getMessage(), e);
     } catch (IllegalArgumentException e) {

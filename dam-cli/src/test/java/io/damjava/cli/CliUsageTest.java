@@ -403,6 +403,13 @@ class CliUsageTest {
             "standard");
     assertEquals(DamCli.USAGE, combo.code());
     assertTrue(combo.err().contains("--style contrib"), combo.err());
+    Result kv =
+        run("convert", "--checkpoint", ckpt, "--out", out, "--kv", "shared", "--style", "standard");
+    assertEquals(DamCli.USAGE, kv.code());
+    assertTrue(kv.err().contains("--kv shared needs --style contrib"), kv.err());
+    Result badKv = run("convert", "--checkpoint", ckpt, "--out", out, "--kv", "paged");
+    assertEquals(DamCli.USAGE, badKv.code());
+    assertTrue(badKv.err().contains("growing, shared"), badKv.err());
     Result missing = run("convert", "--checkpoint", dir.resolve("nope").toString(), "--out", out);
     assertEquals(DamCli.BAD_INPUT, missing.code());
     Files.writeString(Files.createDirectories(dir.resolve("full")).resolve("x"), "x");

@@ -124,7 +124,15 @@ public final class Converter {
           params += b.parameters();
         }
         try (OnnxBuilder b = new OnnxBuilder(tmp.resolve(DECODER), fp16)) {
-          DecoderGraph.build(b, c.llmTensors(), c.llm(), contrib, mode, accuracyLevel, p);
+          DecoderGraph.build(
+              b,
+              c.llmTensors(),
+              c.llm(),
+              contrib,
+              o.kvCache() == BundleManifest.KvCache.SHARED,
+              mode,
+              accuracyLevel,
+              p);
           b.save();
           params += b.parameters();
         }
@@ -135,7 +143,7 @@ public final class Converter {
         Files.copy(tok, tmp.resolve(TOKENIZER));
         p.step("checksums");
         List<BundleManifest.FileEntry> files = checksums(tmp);
-        BundleManifest m = manifest(name, variant, o.precision(), o.style(), c, files);
+        BundleManifest m = manifest(name, variant, o.precision(), o.style(), o.kvCache(), c, files);
         ManifestIo.write(tmp, m);
       }
       long bytes = 0;
@@ -172,6 +180,7 @@ public final class Converter {
       Variant variant,
       Precision precision,
       Style style,
+      BundleManifest.KvCache kvCache,
       Checkpoint c,
       List<BundleManifest.FileEntry> files) {
     CheckpointConfigs.Llm l = c.llm();
@@ -192,7 +201,8 @@ public final class Converter {
             l.headDim(),
             l.vocab(),
             l.maxPositions(),
-            "float32");
+            "float32",
+            kvCache);
     var pre =
         new BundleManifest.Preprocess(
             c.preprocessor().mean(),
@@ -317,6 +327,7 @@ public final class Converter {
     Precision precision = Precision.FP32;
     Style style = Style.CONTRIB;
     Variant variant = null;
+    BundleManifest.KvCache kv = BundleManifest.KvCache.GROWING;
     for (int i = 0; i < args.length; i++) {
       String a = args[i];
       if (a.equals("-h") || a.equals("--help")) {
@@ -333,11 +344,12 @@ public final class Converter {
         case "--precision" -> precision = enumValue(Precision.class, v, a);
         case "--style" -> style = enumValue(Style.class, v, a);
         case "--variant" -> variant = enumValue(Variant.class, v, a);
+        case "--kv" -> kv = enumValue(BundleManifest.KvCache.class, v, a);
         default -> throw new IllegalArgumentException("unknown option " + a + "\n" + usage());
       }
     }
     Progress p = m -> System.err.println("[convert] " + m);
-    return new ConvertOptions(ckpt, from, out, precision, style, variant, p);
+    return new ConvertOptions(ckpt, from, out, precision, style, variant, p, kv);
   }
 
   private static <E extends Enum<E>> E enumValue(Class<E> c, String v, String opt) {
@@ -352,6 +364,6 @@ public final class Converter {
   static String usage() {
     return "usage: dam convert (--checkpoint DIR | --from REPO_ID[@revision]) --out DIR"
         + " [--precision fp32|fp16|int8|int4] [--style contrib|standard] [--variant"
-        + " image|image_video]";
+        + " image|image_video] [--kv growing|shared]";
   }
 }

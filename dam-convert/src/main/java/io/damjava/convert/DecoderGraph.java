@@ -46,6 +46,7 @@ final class DecoderGraph {
       TensorSet t,
       CheckpointConfigs.Llm c,
       boolean contrib,
+      boolean sharedKv,
       Linears.Mode mode,
       int accuracyLevel,
       Progress progress)
@@ -57,6 +58,13 @@ final class DecoderGraph {
     int inter = c.intermediate();
     float eps = (float) c.rmsEps();
     Linears lin = new Linears(b, mode, accuracyLevel);
+    if (sharedKv && !contrib) {
+      throw new IllegalArgumentException("a shared KV cache needs the contrib style");
+    }
+    // Shared KV: past and present are one fixed-capacity buffer (GroupQueryAttention writes the
+    // new rows in place), so both carry the same length; otherwise present is P+T long.
+    String presentLen = sharedKv ? "kv_capacity" : "total_sequence";
+    String pastLen = sharedKv ? "kv_capacity" : "past_sequence";
 
     String x = b.input(EMBEDS, OnnxBuilder.FLOAT, "batch", "sequence", (long) h);
     String mask = b.input(MASK, OnnxBuilder.INT64, "batch", "total_sequence");
@@ -70,7 +78,7 @@ final class DecoderGraph {
               OnnxBuilder.FLOAT,
               "batch",
               (long) kvh,
-              "past_sequence",
+              pastLen,
               (long) hd);
       pastV[l] =
           b.input(
@@ -78,7 +86,7 @@ final class DecoderGraph {
               OnnxBuilder.FLOAT,
               "batch",
               (long) kvh,
-              "past_sequence",
+              pastLen,
               (long) hd);
     }
 
@@ -224,7 +232,7 @@ final class DecoderGraph {
           OnnxBuilder.FLOAT,
           "batch",
           (long) kvh,
-          "total_sequence",
+          presentLen,
           (long) hd);
       b.output(
           presentV[l],
@@ -232,7 +240,7 @@ final class DecoderGraph {
           OnnxBuilder.FLOAT,
           "batch",
           (long) kvh,
-          "total_sequence",
+          presentLen,
           (long) hd);
     }
   }

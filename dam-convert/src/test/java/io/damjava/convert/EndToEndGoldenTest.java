@@ -14,6 +14,7 @@ import io.damjava.api.GenerationOptions;
 import io.damjava.api.Mask;
 import io.damjava.api.Region;
 import io.damjava.api.StopReason;
+import io.damjava.onnx.bundle.BundleManifest.KvCache;
 import io.damjava.onnx.bundle.BundleManifest.Style;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -43,6 +44,7 @@ class EndToEndGoldenTest {
   private final List<DescribeAnything> open = new ArrayList<>();
   private DescribeAnything imageContrib;
   private DescribeAnything imageStandard;
+  private DescribeAnything imageSharedKv;
   private DescribeAnything jointContrib;
 
   @BeforeAll
@@ -50,6 +52,7 @@ class EndToEndGoldenTest {
     tmp = dir;
     imageContrib = load("tiny-image", Style.CONTRIB);
     imageStandard = load("tiny-image", Style.STANDARD);
+    imageSharedKv = load("tiny-image", Style.CONTRIB, KvCache.SHARED);
     jointContrib = load("tiny-joint", Style.CONTRIB);
   }
 
@@ -59,8 +62,13 @@ class EndToEndGoldenTest {
   }
 
   private DescribeAnything load(String checkpoint, Style style) {
-    Path out = tmp.resolve(checkpoint + "-" + style);
-    Converter.run(ConvertOptions.of(Goldens.checkpoint(checkpoint), out).withStyle(style));
+    return load(checkpoint, style, KvCache.GROWING);
+  }
+
+  private DescribeAnything load(String checkpoint, Style style, KvCache kv) {
+    Path out = tmp.resolve(checkpoint + "-" + style + (kv == KvCache.GROWING ? "" : "-" + kv));
+    Converter.run(
+        ConvertOptions.of(Goldens.checkpoint(checkpoint), out).withStyle(style).withKvCache(kv));
     DescribeAnything dam = DescribeAnything.builder().model(out).threads(1).build();
     open.add(dam);
     return dam;
@@ -69,8 +77,9 @@ class EndToEndGoldenTest {
   Stream<Arguments> imageCases() throws IOException {
     List<Arguments> out = new ArrayList<>();
     for (JsonNode c : Goldens.cases("tiny-image")) {
-      out.add(Arguments.of(c.get("name").asText(), Style.CONTRIB));
-      out.add(Arguments.of(c.get("name").asText(), Style.STANDARD));
+      out.add(Arguments.of(c.get("name").asText(), Style.CONTRIB, KvCache.GROWING));
+      out.add(Arguments.of(c.get("name").asText(), Style.STANDARD, KvCache.GROWING));
+      out.add(Arguments.of(c.get("name").asText(), Style.CONTRIB, KvCache.SHARED));
     }
     return out.stream();
   }
@@ -122,13 +131,16 @@ class EndToEndGoldenTest {
     assertEquals(c.get("spliced_length").asInt(), caption.promptTokens(), name + ": prompt length");
   }
 
-  @ParameterizedTest(name = "{0} ({1})")
+  @ParameterizedTest(name = "{0} ({1}, {2} KV)")
   @MethodSource("imageCases")
-  void everyImageCaseReproducesTheReferenceTokenForToken(String name, Style style)
+  void everyImageCaseReproducesTheReferenceTokenForToken(String name, Style style, KvCache kv)
       throws IOException {
     JsonNode c = golden(name);
     JsonNode region = c.get("regions").get(0);
-    DescribeAnything dam = style == Style.CONTRIB ? imageContrib : imageStandard;
+    DescribeAnything dam =
+        kv == KvCache.SHARED
+            ? imageSharedKv
+            : style == Style.CONTRIB ? imageContrib : imageStandard;
     Caption caption =
         dam.describe(
             DescribeRequest.of(image(region), Region.mask(mask(region))).options(options(c)));

@@ -1,7 +1,9 @@
 package io.damjava.onnx;
 
 import ai.onnxruntime.OnnxTensor;
+import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtSession;
+import java.nio.FloatBuffer;
 import java.nio.LongBuffer;
 import java.util.ArrayList;
 import java.util.List;
@@ -18,6 +20,11 @@ final class GenerationState implements AutoCloseable {
   float[] logits = new float[0]; // (V) last position's logits
   OrtSession.Result kv; // last decoder run: logits (1,1,V), present.* (1,kvHeads,P,headDim)
   int pastLength; // P: positions held by kv
+  // Shared KV mode only: one (1,kvHeads,capacity,headDim) buffer per layer and role, the decoder's
+  // past and (pinned) present at once; GroupQueryAttention writes position P in place.
+  OnnxTensor[] sharedKey;
+  OnnxTensor[] sharedValue;
+  int capacity;
   long prefillNanos;
   long decodeNanos;
   private final List<OnnxTensor> prefillOnly = new ArrayList<>();
@@ -52,9 +59,41 @@ final class GenerationState implements AutoCloseable {
     }
   }
 
+  /**
+   * Shared KV mode: wraps {@code buffers} (key, value per layer, in that order; each at least
+   * {@code shape}'s element count) as this call's {@code shape} tensors; the buffers stay the
+   * caller's.
+   */
+  void useShared(OrtEnvironment env, FloatBuffer[] buffers, long[] shape) {
+    long n = 1;
+    for (long d : shape) {
+      n *= d;
+    }
+    int layers = buffers.length / 2;
+    sharedKey = new OnnxTensor[layers];
+    sharedValue = new OnnxTensor[layers];
+    capacity = (int) shape[2];
+    for (int i = 0; i < layers; i++) {
+      sharedKey[i] = Tensors.of(env, buffers[2 * i].duplicate().limit((int) n), shape);
+      sharedValue[i] = Tensors.of(env, buffers[2 * i + 1].duplicate().limit((int) n), shape);
+    }
+  }
+
   @Override
   public void close() {
     releasePrefill();
+    if (sharedKey != null) {
+      for (int i = sharedKey.length - 1; i >= 0; i--) {
+        if (sharedValue[i] != null) {
+          sharedValue[i].close();
+        }
+        if (sharedKey[i] != null) {
+          sharedKey[i].close();
+        }
+      }
+      sharedKey = null;
+      sharedValue = null;
+    }
     if (kv != null) {
       kv.close();
       kv = null;

@@ -2,6 +2,7 @@ package io.damjava.onnx;
 
 import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OnnxTensorLike;
+import ai.onnxruntime.OnnxValue;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
@@ -12,6 +13,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * The five sessions of a bundle, created once and shared by every call (ORT sessions are safe for
@@ -65,6 +67,23 @@ final class Graphs implements AutoCloseable {
       OrtSession s, String graph, Map<String, ? extends OnnxTensorLike> inputs) {
     try {
       return s.run(inputs);
+    } catch (OrtException e) {
+      throw new InferenceException("graph " + graph + " failed: " + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * Runs a session computing {@code requested} outputs into new tensors and the {@code pinned}
+   * outputs into the given tensors (which must have the computed shape exactly).
+   */
+  static OrtSession.Result run(
+      OrtSession s,
+      String graph,
+      Map<String, ? extends OnnxTensorLike> inputs,
+      Set<String> requested,
+      Map<String, ? extends OnnxValue> pinned) {
+    try {
+      return s.run(inputs, requested, pinned);
     } catch (OrtException e) {
       throw new InferenceException("graph " + graph + " failed: " + e.getMessage(), e);
     }

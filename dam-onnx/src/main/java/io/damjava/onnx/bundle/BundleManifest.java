@@ -1,7 +1,10 @@
 package io.damjava.onnx.bundle;
 
+import com.fasterxml.jackson.annotation.JacksonInject;
+import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.annotation.JsonPropertyOrder;
+import com.fasterxml.jackson.annotation.OptBoolean;
 import io.damjava.api.InvalidBundleException;
 import java.util.List;
 import java.util.Map;
@@ -69,6 +72,9 @@ public record BundleManifest(
     }
     nonBlank("modelName", modelName);
     nonBlank("tokenizer", tokenizer);
+    if (dims.kvCache() == KvCache.SHARED && style != Style.CONTRIB) {
+      throw bad("dims.kvCache", "shared", "needs style contrib (GroupQueryAttention)");
+    }
     files = List.copyOf(files);
     for (GraphSpec g : graphs.all().values()) {
       if (files.stream().noneMatch(f -> f.path().equals(g.file()))) {
@@ -113,6 +119,41 @@ public record BundleManifest(
   }
 
   /**
+   * How the decoder's KV cache is laid out between steps ({@code dims.kvCache}; optional, absent
+   * means {@link #GROWING}).
+   */
+  public enum KvCache {
+    /**
+     * {@code present.*} is a new tensor of length P+T every run, fed back as the next {@code past}.
+     */
+    @JsonProperty("growing")
+    GROWING,
+    /**
+     * {@code past.*} and {@code present.*} are one fixed-capacity buffer per layer that
+     * GroupQueryAttention updates in place at position P (ONNX Runtime GenAI's
+     * past_present_share_buffer); contrib style only.
+     */
+    @JsonProperty("shared")
+    SHARED;
+
+    /** The injection id that supplies {@link #GROWING} when {@code dims.kvCache} is absent. */
+    public static final String DEFAULT_ID = "dims.kvCache";
+
+    /** Excludes the default from written manifests, so default bundles keep their old bytes. */
+    static final class OmitDefault {
+      @Override
+      public boolean equals(Object o) {
+        return o == null || o == GROWING;
+      }
+
+      @Override
+      public int hashCode() {
+        return 0;
+      }
+    }
+  }
+
+  /**
    * Model dimensions.
    *
    * @param imageSize square input side, 384
@@ -128,6 +169,8 @@ public record BundleManifest(
    * @param vocabSize vocabulary size, 32000
    * @param maxPositions longest sequence the decoder accepts (rotary table length), 4096
    * @param kvDtype element type of past/present tensors: {@code float32} or {@code float16}
+   * @param kvCache KV cache layout; optional in the JSON (absent: {@link KvCache#GROWING}, and a
+   *     {@code GROWING} value is not written)
    */
   public record Dims(
       int imageSize,
@@ -142,8 +185,60 @@ public record BundleManifest(
       int headDim,
       int vocabSize,
       int maxPositions,
-      String kvDtype) {
-    public Dims {
+      String kvDtype,
+      @JsonInclude(value = JsonInclude.Include.CUSTOM, valueFilter = KvCache.OmitDefault.class)
+          KvCache kvCache) {
+    /** Dimensions with the default {@link KvCache#GROWING} layout. */
+    public Dims(
+        int imageSize,
+        int patchSize,
+        int visionTokens,
+        int visionHidden,
+        int imageTokens,
+        int hidden,
+        int layers,
+        int heads,
+        int kvHeads,
+        int headDim,
+        int vocabSize,
+        int maxPositions,
+        String kvDtype) {
+      this(
+          imageSize,
+          patchSize,
+          visionTokens,
+          visionHidden,
+          imageTokens,
+          hidden,
+          layers,
+          heads,
+          kvHeads,
+          headDim,
+          vocabSize,
+          maxPositions,
+          kvDtype,
+          KvCache.GROWING);
+    }
+
+    /**
+     * The canonical constructor; {@code kvCache} alone may be absent from the JSON (it is injected
+     * as {@link KvCache#GROWING} then, see {@link ManifestIo}).
+     */
+    public Dims(
+        int imageSize,
+        int patchSize,
+        int visionTokens,
+        int visionHidden,
+        int imageTokens,
+        int hidden,
+        int layers,
+        int heads,
+        int kvHeads,
+        int headDim,
+        int vocabSize,
+        int maxPositions,
+        String kvDtype,
+        @JacksonInject(value = KvCache.DEFAULT_ID, useInput = OptBoolean.TRUE) KvCache kvCache) {
       positive("dims.imageSize", imageSize);
       positive("dims.patchSize", patchSize);
       positive("dims.visionHidden", visionHidden);
@@ -173,6 +268,45 @@ public record BundleManifest(
       if (!kvDtype.equals("float32") && !kvDtype.equals("float16")) {
         throw bad("dims.kvDtype", kvDtype, "must be float32 or float16");
       }
+      if (kvCache == null) {
+        throw bad("dims.kvCache", null, "must be growing or shared");
+      }
+      if (kvCache == KvCache.SHARED && !kvDtype.equals("float32")) {
+        throw bad("dims.kvCache", "shared", "needs dims.kvDtype float32");
+      }
+      this.imageSize = imageSize;
+      this.patchSize = patchSize;
+      this.visionTokens = visionTokens;
+      this.visionHidden = visionHidden;
+      this.imageTokens = imageTokens;
+      this.hidden = hidden;
+      this.layers = layers;
+      this.heads = heads;
+      this.kvHeads = kvHeads;
+      this.headDim = headDim;
+      this.vocabSize = vocabSize;
+      this.maxPositions = maxPositions;
+      this.kvDtype = kvDtype;
+      this.kvCache = kvCache;
+    }
+
+    /** The same dimensions with another KV cache layout. */
+    public Dims withKvCache(KvCache k) {
+      return new Dims(
+          imageSize,
+          patchSize,
+          visionTokens,
+          visionHidden,
+          imageTokens,
+          hidden,
+          layers,
+          heads,
+          kvHeads,
+          headDim,
+          vocabSize,
+          maxPositions,
+          kvDtype,
+          k);
     }
   }
 

@@ -2,6 +2,7 @@ package io.damjava.onnx.bundle;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.InjectableValues;
 import com.fasterxml.jackson.databind.JsonMappingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
@@ -27,6 +28,10 @@ public final class ManifestIo {
           .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
           .enable(SerializationFeature.INDENT_OUTPUT)
           .enable(SerializationFeature.ORDER_MAP_ENTRIES_BY_KEYS)
+          // The one optional field: an absent dims.kvCache means the original growing layout.
+          .injectableValues(
+              new InjectableValues.Std()
+                  .addValue(BundleManifest.KvCache.DEFAULT_ID, BundleManifest.KvCache.GROWING))
           .build();
 
   private ManifestIo() {}

@@ -1,6 +1,7 @@
 package io.damjava.onnx.bundle;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -97,6 +98,28 @@ class ManifestIoTest {
     assertTrue(
         e.getMessage().contains(expected),
         "message '" + e.getMessage() + "' lacks '" + expected + "'");
+  }
+
+  @Test
+  void kvCacheIsOptionalDefaultsToGrowingAndIsWrittenOnlyWhenShared() {
+    String plain = ManifestIo.toJson(sample());
+    assertFalse(plain.contains("kvCache"), "the default is not written");
+    assertEquals(BundleManifest.KvCache.GROWING, ManifestIo.parse(plain).dims().kvCache());
+    String shared =
+        plain.replace(
+            "\"kvDtype\" : \"float32\"", "\"kvDtype\" : \"float32\", \"kvCache\" : \"shared\"");
+    BundleManifest m = ManifestIo.parse(shared);
+    assertEquals(BundleManifest.KvCache.SHARED, m.dims().kvCache());
+    assertTrue(ManifestIo.toJson(m).contains("\"kvCache\" : \"shared\""));
+    assertEquals(m, ManifestIo.parse(ManifestIo.toJson(m)));
+    BundleManifest explicit =
+        ManifestIo.parse(shared.replace("\"kvCache\" : \"shared\"", "\"kvCache\" : \"growing\""));
+    assertEquals(ManifestIo.parse(plain), explicit);
+    fails(shared.replace("\"shared\"", "\"paged\""), "$.dims.kvCache");
+    fails(shared.replace("\"shared\"", "null"), "kvCache");
+    fails(
+        shared.replace("\"style\" : \"contrib\"", "\"style\" : \"standard\""),
+        "dims.kvCache = shared: needs style contrib");
   }
 
   @Test

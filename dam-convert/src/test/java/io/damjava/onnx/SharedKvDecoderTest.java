@@ -1,0 +1,142 @@
+package io.damjava.onnx;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.damjava.api.Device;
+import io.damjava.api.StopReason;
+import io.damjava.convert.ConvertOptions;
+import io.damjava.convert.Converter;
+import io.damjava.onnx.bundle.BundleManifest;
+import io.damjava.onnx.bundle.BundleManifest.KvCache;
+import io.damjava.onnx.bundle.ManifestIo;
+import java.nio.FloatBuffer;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Random;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The engine's decoder loop over a contrib bundle converted with {@code --kv shared}: cached steps
+ * in one in-place buffer give the logits of a full recompute and of the growing cache. Lives in
+ * dam-convert (package io.damjava.onnx) because dam-onnx's own toy bundle is standard-style.
+ */
+class SharedKvDecoderTest {
+  static final Path CKPT =
+      Path.of("..", "tools", "reference", "fixtures", "tiny-image").toAbsolutePath().normalize();
+
+  @TempDir static Path tmp;
+  static Graphs growing;
+  static Graphs shared;
+  static BundleManifest mGrowing;
+  static BundleManifest mShared;
+
+  @BeforeAll
+  static void open() {
+    Path g = tmp.resolve("growing");
+    Path s = tmp.resolve("shared");
+    Converter.run(ConvertOptions.of(CKPT, g));
+    Converter.run(ConvertOptions.of(CKPT, s).withKvCache(KvCache.SHARED));
+    mGrowing = ManifestIo.read(g);
+    mShared = ManifestIo.read(s);
+    OrtRuntime.Setup rt = OrtRuntime.setup(1, Device.cpu(), false);
+    try (var o = rt.options()) {
+      growing = new Graphs(g, mGrowing, rt.env(), o);
+      shared = new Graphs(s, mShared, rt.env(), o);
+    }
+  }
+
+  @AfterAll
+  static void close() {
+    shared.close();
+    growing.close();
+  }
+
+  /** Greedy, remembering every step's logits. */
+  static final class Recording implements Sampler {
+    final List<float[]> logits = new ArrayList<>();
+
+    @Override
+    public int sample(float[] l) {
+      logits.add(l.clone());
+      return Samplers.argmax(l);
+    }
+  }
+
+  static Decoder.Output run(
+      Graphs graphs, BundleManifest m, int[] ids, float[] images, int maxNew, Recording rec) {
+    EmbeddingSplicer sp = new EmbeddingSplicer(graphs, m.dims(), -200);
+    Decoder dec = new Decoder(graphs, m.dims(), -1); // no EOS: always run maxNew steps
+    FloatBuffer e = sp.splice(ids, images, 0);
+    try (GenerationState st = new GenerationState(m.dims().maxPositions())) {
+      return dec.generate(st, e, sp.length(ids), maxNew, rec, null, null, null);
+    }
+  }
+
+  @Test
+  void manifestRecordsTheLayout() {
+    assertEquals(KvCache.SHARED, mShared.dims().kvCache());
+    assertEquals(KvCache.GROWING, mGrowing.dims().kvCache());
+    assertTrue(ManifestIo.toJson(mShared).contains("\"kvCache\" : \"shared\""));
+    assertTrue(!ManifestIo.toJson(mGrowing).contains("kvCache"));
+  }
+
+  @Test
+  void sharedCachedStepsEqualFullRecomputeAndTheGrowingCache() {
+    BundleManifest.Dims d = mShared.dims();
+    float[] images = new float[d.imageTokens() * d.hidden()];
+    Random r = new Random(3);
+    for (int i = 0; i < images.length; i++) {
+      images[i] = (float) r.nextGaussian();
+    }
+    int[] prompt = {1, 50, 60, 70, -200, 80, 90, 13};
+    int k = 12;
+    Recording cached = new Recording();
+    Decoder.Output out = run(shared, mShared, prompt, images, k, cached);
+    assertEquals(StopReason.MAX_TOKENS, out.stop());
+    assertEquals(k, out.tokens().length);
+    Recording grow = new Recording();
+    Decoder.Output outGrowing = run(growing, mGrowing, prompt, images, k, grow);
+    assertArrayEquals(outGrowing.tokens(), out.tokens());
+    double worst = 0;
+    double vsGrowing = 0;
+    for (int j = 0; j < k; j++) {
+      int[] longer = Arrays.copyOf(prompt, prompt.length + j);
+      System.arraycopy(out.tokens(), 0, longer, prompt.length, j);
+      Recording full = new Recording();
+      run(growing, mGrowing, longer, images, 1, full);
+      float[] a = cached.logits.get(j);
+      float[] b = full.logits.get(0);
+      float[] c = grow.logits.get(j);
+      for (int v = 0; v < a.length; v++) {
+        worst = Math.max(worst, Math.abs(a[v] - b[v]));
+        vsGrowing = Math.max(vsGrowing, Math.abs(a[v] - c[v]));
+      }
+      assertEquals(Samplers.argmax(b), out.tokens()[j], "step " + j);
+    }
+    assertTrue(worst < 1e-4, "max |shared cached - recomputed| = " + worst);
+    assertTrue(vsGrowing < 1e-5, "max |shared - growing| = " + vsGrowing);
+  }
+
+  @Test
+  void aSecondCallOnTheSameSessionStartsFromAFreshBuffer() {
+    BundleManifest.Dims d = mShared.dims();
+    float[] images = new float[d.imageTokens() * d.hidden()];
+    int[] a = {1, 50, 60, -200, 13};
+    int[] b = {1, 70, 80, 90, 100, -200, 13};
+    Recording first = new Recording();
+    Decoder.Output longer = run(shared, mShared, b, images, 5, first);
+    run(shared, mShared, a, images, 5, new Recording());
+    Recording again = new Recording();
+    assertArrayEquals(longer.tokens(), run(shared, mShared, b, images, 5, again).tokens());
+    for (int j = 0; j < 5; j++) {
+      assertArrayEquals(first.logits.get(j), again.logits.get(j), "step " + j);
+    }
+  }
+}
