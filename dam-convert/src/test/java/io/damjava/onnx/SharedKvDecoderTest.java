@@ -71,8 +71,19 @@ class SharedKvDecoderTest {
 
   static Decoder.Output run(
       Graphs graphs, BundleManifest m, int[] ids, float[] images, int maxNew, Recording rec) {
+    return run(new Decoder(graphs, m.dims(), -1), graphs, m, ids, images, maxNew, rec);
+  }
+
+  /** With a given decoder, whose spare shared buffers carry over from call to call. */
+  static Decoder.Output run(
+      Decoder dec,
+      Graphs graphs,
+      BundleManifest m,
+      int[] ids,
+      float[] images,
+      int maxNew,
+      Recording rec) {
     EmbeddingSplicer sp = new EmbeddingSplicer(graphs, m.dims(), -200);
-    Decoder dec = new Decoder(graphs, m.dims(), -1); // no EOS: always run maxNew steps
     FloatBuffer e = sp.splice(ids, images, 0);
     try (GenerationState st = new GenerationState(m.dims().maxPositions())) {
       return dec.generate(st, e, sp.length(ids), maxNew, rec, null, null, null);
@@ -130,13 +141,56 @@ class SharedKvDecoderTest {
     float[] images = new float[d.imageTokens() * d.hidden()];
     int[] a = {1, 50, 60, -200, 13};
     int[] b = {1, 70, 80, 90, 100, -200, 13};
+    // One decoder (no EOS: always maxNew steps), so the second and third calls reuse the buffer
+    // set the first left behind, holding stale rows of another prompt.
+    Decoder dec = new Decoder(shared, mShared.dims(), -1);
     Recording first = new Recording();
-    Decoder.Output longer = run(shared, mShared, b, images, 5, first);
-    run(shared, mShared, a, images, 5, new Recording());
+    Decoder.Output longer = run(dec, shared, mShared, b, images, 5, first);
+    run(dec, shared, mShared, a, images, 5, new Recording());
     Recording again = new Recording();
-    assertArrayEquals(longer.tokens(), run(shared, mShared, b, images, 5, again).tokens());
+    assertArrayEquals(longer.tokens(), run(dec, shared, mShared, b, images, 5, again).tokens());
     for (int j = 0; j < 5; j++) {
       assertArrayEquals(first.logits.get(j), again.logits.get(j), "step " + j);
+    }
+  }
+
+  @Test
+  void concurrentCallsOnOneDecoderNeverShareABufferSet() throws Exception {
+    BundleManifest.Dims d = mShared.dims();
+    float[] images = new float[d.imageTokens() * d.hidden()];
+    Random r = new Random(3);
+    for (int i = 0; i < images.length; i++) {
+      images[i] = (float) r.nextGaussian();
+    }
+    List<int[]> prompts = new ArrayList<>();
+    for (int k = 0; k < 4; k++) {
+      int[] ids = new int[4 + 3 * k];
+      ids[0] = 1;
+      for (int i = 1; i < ids.length; i++) {
+        ids[i] = 20 + 37 * k + 5 * i;
+      }
+      ids[ids.length / 2] = -200;
+      prompts.add(ids);
+    }
+    Decoder dec = new Decoder(shared, mShared.dims(), -1);
+    List<int[]> expected = new ArrayList<>();
+    for (int[] p : prompts) {
+      expected.add(run(dec, shared, mShared, p, images, 8, new Recording()).tokens());
+    }
+    var pool = java.util.concurrent.Executors.newFixedThreadPool(4);
+    try {
+      List<java.util.concurrent.Future<int[]>> got = new ArrayList<>();
+      for (int rep = 0; rep < 5; rep++) {
+        for (int[] p : prompts) {
+          got.add(
+              pool.submit(() -> run(dec, shared, mShared, p, images, 8, new Recording()).tokens()));
+        }
+      }
+      for (int i = 0; i < got.size(); i++) {
+        assertArrayEquals(expected.get(i % prompts.size()), got.get(i).get(), "call " + i);
+      }
+    } finally {
+      pool.shutdown();
     }
   }
 }
