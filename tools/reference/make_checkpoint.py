@@ -70,6 +70,11 @@ def rand_tensor(seed, folder, name, shape, std, mean=0.0):
     return out.reshape(shape)
 
 
+def lazy_rand(seed, folder, name, shape, std, mean=0.0):
+    """A tensor that is generated only when written: the writer streams one tensor at a time."""
+    return safetensors_io.LazyTensor(shape, lambda: rand_tensor(seed, folder, name, shape, std, mean))
+
+
 # ----------------------------------------------------------------------------------------- configs
 def llm_config(p, name):
     return {
@@ -247,16 +252,16 @@ def root_config(p, variant, llm, vis, cp, proj):
 
 # ----------------------------------------------------------------------------------------- weights
 def linear(seed, folder, prefix, out_f, in_f, bias=True, std=None):
-    t = {prefix + ".weight": rand_tensor(seed, folder, prefix + ".weight", (out_f, in_f), std or in_f ** -0.5)}
+    t = {prefix + ".weight": lazy_rand(seed, folder, prefix + ".weight", (out_f, in_f), std or in_f ** -0.5)}
     if bias:
-        t[prefix + ".bias"] = rand_tensor(seed, folder, prefix + ".bias", (out_f,), 0.02)
+        t[prefix + ".bias"] = lazy_rand(seed, folder, prefix + ".bias", (out_f,), 0.02)
     return t
 
 
 def layernorm(seed, folder, prefix, n, bias=True):
-    t = {prefix + ".weight": rand_tensor(seed, folder, prefix + ".weight", (n,), 0.1, mean=1.0)}
+    t = {prefix + ".weight": lazy_rand(seed, folder, prefix + ".weight", (n,), 0.1, mean=1.0)}
     if bias:
-        t[prefix + ".bias"] = rand_tensor(seed, folder, prefix + ".bias", (n,), 0.05)
+        t[prefix + ".bias"] = lazy_rand(seed, folder, prefix + ".bias", (n,), 0.05)
     return t
 
 
@@ -265,11 +270,11 @@ def vision_weights(p, seed):
     n_pos = (p["image"] // P) ** 2
     e = "vision_model.embeddings."
     t = {
-        e + "patch_embedding.weight": rand_tensor(seed, f, e + "patch_embedding.weight", (H, 3, P, P), (3 * P * P) ** -0.5),
-        e + "patch_embedding.bias": rand_tensor(seed, f, e + "patch_embedding.bias", (H,), 0.1),
-        e + "mask_patch_embedding.weight": rand_tensor(seed, f, e + "mask_patch_embedding.weight", (H, 1, P, P), 0.5 * (P * P) ** -0.5),
-        e + "mask_patch_embedding.bias": rand_tensor(seed, f, e + "mask_patch_embedding.bias", (H,), 0.1),
-        e + "position_embedding.weight": rand_tensor(seed, f, e + "position_embedding.weight", (n_pos, H), 0.5),
+        e + "patch_embedding.weight": lazy_rand(seed, f, e + "patch_embedding.weight", (H, 3, P, P), (3 * P * P) ** -0.5),
+        e + "patch_embedding.bias": lazy_rand(seed, f, e + "patch_embedding.bias", (H,), 0.1),
+        e + "mask_patch_embedding.weight": lazy_rand(seed, f, e + "mask_patch_embedding.weight", (H, 1, P, P), 0.5 * (P * P) ** -0.5),
+        e + "mask_patch_embedding.bias": lazy_rand(seed, f, e + "mask_patch_embedding.bias", (H,), 0.1),
+        e + "position_embedding.weight": lazy_rand(seed, f, e + "position_embedding.weight", (n_pos, H), 0.5),
     }
     for i in range(p["v_layers"]):
         b = "vision_model.encoder.layers.%d." % i
@@ -282,9 +287,9 @@ def vision_weights(p, seed):
     t.update(layernorm(seed, f, "vision_model.post_layernorm", H))
     # Attention-pooling head: unused by DAM, present in the real checkpoint.
     h = "vision_model.head."
-    t[h + "probe"] = rand_tensor(seed, f, h + "probe", (1, 1, H), 1.0)
-    t[h + "attention.in_proj_weight"] = rand_tensor(seed, f, h + "attention.in_proj_weight", (3 * H, H), H ** -0.5)
-    t[h + "attention.in_proj_bias"] = rand_tensor(seed, f, h + "attention.in_proj_bias", (3 * H,), 0.02)
+    t[h + "probe"] = lazy_rand(seed, f, h + "probe", (1, 1, H), 1.0)
+    t[h + "attention.in_proj_weight"] = lazy_rand(seed, f, h + "attention.in_proj_weight", (3 * H, H), H ** -0.5)
+    t[h + "attention.in_proj_bias"] = lazy_rand(seed, f, h + "attention.in_proj_bias", (3 * H,), 0.02)
     t.update(linear(seed, f, h + "attention.out_proj", H, H))
     t.update(layernorm(seed, f, h + "layernorm", H))
     t.update(linear(seed, f, h + "mlp.fc1", I, H))
@@ -304,8 +309,8 @@ def context_provider_weights(p, seed):
         t.update(linear(seed, f, b + "mlp.fc1", I, H))
         t.update(linear(seed, f, b + "mlp.fc2", H, I))
         # Gates: zero-initialised in training; nonzero here so the adapters matter.
-        t[b + "attn_factor"] = rand_tensor(seed, f, b + "attn_factor", (1,), 0.05, mean=0.5)
-        t[b + "mlp_factor"] = rand_tensor(seed, f, b + "mlp_factor", (1,), 0.05, mean=0.5)
+        t[b + "attn_factor"] = lazy_rand(seed, f, b + "attn_factor", (1,), 0.05, mean=0.5)
+        t[b + "mlp_factor"] = lazy_rand(seed, f, b + "mlp_factor", (1,), 0.05, mean=0.5)
     return t
 
 
@@ -322,7 +327,7 @@ def llm_weights(p, seed):
     f, L, I, V = "llm", p["l_hidden"], p["l_inter"], p["vocab"]
     hd = L // p["l_heads"]
     kvd = hd * p["l_kv"]
-    t = {"model.embed_tokens.weight": rand_tensor(seed, f, "model.embed_tokens.weight", (V, L), 1.0)}
+    t = {"model.embed_tokens.weight": lazy_rand(seed, f, "model.embed_tokens.weight", (V, L), 1.0)}
     for i in range(p["l_layers"]):
         b = "model.layers.%d." % i
         # q/k scaled up so attention is peaked enough for the image tokens to steer the output
@@ -336,7 +341,7 @@ def llm_weights(p, seed):
         t.update(layernorm(seed, f, b + "input_layernorm", L, bias=False))
         t.update(layernorm(seed, f, b + "post_attention_layernorm", L, bias=False))
     t.update(layernorm(seed, f, "model.norm", L, bias=False))
-    t["lm_head.weight"] = rand_tensor(seed, f, "lm_head.weight", (V, L), 3.0 * L ** -0.5)
+    t["lm_head.weight"] = lazy_rand(seed, f, "lm_head.weight", (V, L), 3.0 * L ** -0.5)
     return t
 
 

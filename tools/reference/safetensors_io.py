@@ -34,41 +34,87 @@ def bf16_bits_to_f32(b):
     return (b.astype(np.uint32) << 16).view("<f4")
 
 
-def encode(tensors, dtype=None, metadata=None):
-    """tensors: {name: np.ndarray (float arrays are converted to `dtype` if given, else kept)}.
-    dtype: None or one of F32/F16/BF16 applied to floating tensors. Returns bytes."""
-    header = {}
-    blobs = []
-    offset = 0
-    for name in sorted(tensors):
-        arr = np.asarray(tensors[name])
+class LazyTensor:
+    """A float32 tensor made on demand: its shape is known up front, its values only when written.
+    save_file writes such tensors one at a time, so a checkpoint never has to fit in memory."""
+
+    def __init__(self, shape, make):
+        self.shape = tuple(int(s) for s in shape)
+        self._make = make
+
+    def materialize(self):
+        arr = np.asarray(self._make(), dtype=np.float32)
+        if arr.shape != self.shape:
+            raise ValueError("lazy tensor made shape %s, declared %s" % (arr.shape, self.shape))
+        return arr
+
+
+def _plan(name, t, dtype):
+    """(safetensors dtype, shape, byte count) of one tensor, without materializing a LazyTensor."""
+    if isinstance(t, LazyTensor):
+        dt, shape = dtype or "F32", t.shape
+    else:
+        arr = np.asarray(t)
+        shape = arr.shape
         if arr.dtype.kind == "f":
             dt = dtype or {4: "F32", 2: "F16"}[arr.dtype.itemsize]
-            if dt == "BF16":
-                raw = f32_to_bf16_bits(arr.astype(np.float32)).tobytes()
-            else:
-                raw = np.ascontiguousarray(arr, dtype=_NP[dt]).tobytes()
         elif arr.dtype == np.int64:
-            dt, raw = "I64", np.ascontiguousarray(arr, dtype="<i8").tobytes()
+            dt = "I64"
         elif arr.dtype == np.int32:
-            dt, raw = "I32", np.ascontiguousarray(arr, dtype="<i4").tobytes()
+            dt = "I32"
         else:
             raise ValueError("unsupported dtype %s for %s" % (arr.dtype, name))
-        header[name] = {"dtype": dt, "shape": [int(s) for s in arr.shape], "data_offsets": [offset, offset + len(raw)]}
-        blobs.append(raw)
-        offset += len(raw)
+    n = int(np.prod(shape, dtype=np.int64)) if len(shape) else 1
+    return dt, [int(s) for s in shape], n * _NP[dt].itemsize
+
+
+def _raw(t, dt):
+    """The tensor as a contiguous little-endian array of its stored dtype (no bytes copy)."""
+    arr = t.materialize() if isinstance(t, LazyTensor) else np.asarray(t)
+    if dt == "BF16":
+        return f32_to_bf16_bits(arr.astype(np.float32, copy=False)).reshape(-1)
+    return np.ascontiguousarray(arr, dtype=_NP[dt]).reshape(-1)
+
+
+def _header(tensors, dtype, metadata):
+    header = {}
+    offset = 0
+    for name in sorted(tensors):
+        dt, shape, nbytes = _plan(name, tensors[name], dtype)
+        header[name] = {"dtype": dt, "shape": shape, "data_offsets": [offset, offset + nbytes]}
+        offset += nbytes
     if metadata:
         header["__metadata__"] = {str(k): str(v) for k, v in metadata.items()}
     h = json.dumps(header, sort_keys=True, separators=(",", ":")).encode("utf-8")
     h += b" " * ((8 - len(h) % 8) % 8)
-    return struct.pack("<Q", len(h)) + h + b"".join(blobs)
+    return struct.pack("<Q", len(h)) + h, header
+
+
+def _chunks(tensors, dtype, metadata):
+    head, header = _header(tensors, dtype, metadata)
+    yield head
+    for name in sorted(tensors):
+        raw = memoryview(_raw(tensors[name], header[name]["dtype"])).cast("B")
+        b, e = header[name]["data_offsets"]
+        if raw.nbytes != e - b:
+            raise ValueError("%s: %d bytes, header says %d" % (name, raw.nbytes, e - b))
+        yield raw
+
+
+def encode(tensors, dtype=None, metadata=None):
+    """tensors: {name: np.ndarray or LazyTensor} (floating tensors are converted to `dtype` if given,
+    else kept; a LazyTensor is float32 unless `dtype` says otherwise). Returns bytes."""
+    return b"".join(bytes(c) for c in _chunks(tensors, dtype, metadata))
 
 
 def save_file(tensors, path, dtype=None, metadata=None):
-    data = encode(tensors, dtype=dtype, metadata=metadata)
+    """Writes the same bytes as encode(), one tensor at a time: peak memory is the largest tensor."""
+    size = 0
     with open(path, "wb") as f:
-        f.write(data)
-    return len(data)
+        for chunk in _chunks(tensors, dtype, metadata):
+            f.write(chunk)
+            size += chunk.nbytes if isinstance(chunk, memoryview) else len(chunk)
+    return size
 
 
 def decode(data, to_float32=True):
