@@ -956,7 +956,7 @@ public final class Compare {
     return null;
   }
 
-  private static String cpuModel() {
+  static String cpuModel() {
     try {
       for (String l : Files.readAllLines(Path.of("/proc/cpuinfo"))) {
         if (l.startsWith("model name")) {

@@ -46,14 +46,22 @@ public final class BenchEngine implements AutoCloseable {
     m = ManifestIo.read(dir);
     TextTokenizer tok = TextTokenizers.load(dir.resolve(m.tokenizer()));
     OrtRuntime.Setup rt = OrtRuntime.setup(threads, Device.cpu(), true);
-    try (var opts = rt.options()) {
-      if (profilePrefix != null) {
-        opts.enableProfiling(profilePrefix);
-      }
-      g = new Graphs(dir, m, rt.env(), opts);
-    } catch (OrtException e) {
-      throw new InferenceException("cannot enable profiling: " + e.getMessage(), e);
-    }
+    rt.options().close(); // the loader makes options per graph
+    g =
+        new Graphs(
+            dir,
+            m,
+            new SessionLoader(
+                rt,
+                o -> {
+                  if (profilePrefix != null) {
+                    try {
+                      o.enableProfiling(profilePrefix);
+                    } catch (OrtException e) {
+                      throw new InferenceException("cannot enable profiling: " + e.getMessage(), e);
+                    }
+                  }
+                }));
     BundleManifest.Dims d = m.dims();
     BundleManifest.Preprocess p = m.preprocess();
     preprocessor = new Preprocessor(new FocalCrop(p.minBox(), p.cropFactor()), d.imageSize());

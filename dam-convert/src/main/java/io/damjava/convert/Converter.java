@@ -6,6 +6,7 @@ import io.damjava.onnx.bundle.BundleManifest.Style;
 import io.damjava.onnx.bundle.BundleManifest.Variant;
 import io.damjava.onnx.bundle.FileDigest;
 import io.damjava.onnx.bundle.ManifestIo;
+import io.damjava.onnx.bundle.VerifiedDigests;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.DirectoryStream;
@@ -33,6 +34,7 @@ public final class Converter {
           + " region in the video in detail.";
 
   static final String VISION_CONTEXT = "vision_context.onnx";
+  static final String VISION_DATA = "vision.onnx.data";
   static final String VISION_FOCAL = "vision_focal.onnx";
   static final String PROJECTOR = "projector.onnx";
   static final String EMBED = "embed_tokens.onnx";
@@ -90,25 +92,28 @@ public final class Converter {
         Progress p = o.progress();
         int blocks = c.visionBlocks();
         int grid = c.vision().imageSize() / c.vision().patchSize();
-        try (OnnxBuilder b = new OnnxBuilder(tmp.resolve(VISION_CONTEXT), fp16)) {
-          VisionGraphs.vision(
-              b, c.visionTensors(), c.vision(), null, null, blocks, false, contrib, p);
-          b.save();
-          params += b.parameters();
-        }
-        try (OnnxBuilder b = new OnnxBuilder(tmp.resolve(VISION_FOCAL), fp16)) {
-          VisionGraphs.vision(
-              b,
-              c.visionTensors(),
-              c.vision(),
-              c.contextTensors(),
-              c.context(),
-              blocks,
-              true,
-              contrib,
-              p);
-          b.save();
-          params += b.parameters();
+        // Both vision graphs run the same SigLIP blocks: one data file holds their weights once.
+        try (ExternalData vision = new ExternalData(tmp.resolve(VISION_DATA))) {
+          try (OnnxBuilder b = new OnnxBuilder(tmp.resolve(VISION_CONTEXT), fp16, vision)) {
+            VisionGraphs.vision(
+                b, c.visionTensors(), c.vision(), null, null, blocks, false, contrib, p);
+            b.save();
+            params += b.parameters();
+          }
+          try (OnnxBuilder b = new OnnxBuilder(tmp.resolve(VISION_FOCAL), fp16, vision)) {
+            VisionGraphs.vision(
+                b,
+                c.visionTensors(),
+                c.vision(),
+                c.contextTensors(),
+                c.context(),
+                blocks,
+                true,
+                contrib,
+                p);
+            b.save();
+            params += b.parameters(); // without the blocks it shares with vision_context
+          }
         }
         p.step("projector");
         try (OnnxBuilder b = new OnnxBuilder(tmp.resolve(PROJECTOR), fp16)) {
@@ -154,6 +159,10 @@ public final class Converter {
         Files.delete(out); // empty directory
       }
       Files.move(tmp, out, StandardCopyOption.ATOMIC_MOVE);
+      // The digests were just computed: the first load need not read 5-15 GB again.
+      for (BundleManifest.FileEntry f : ManifestIo.read(out).files()) {
+        VerifiedDigests.remember(out.resolve(f.path()), f.sha256());
+      }
       return new ConvertSummary(
           out,
           List.of(VISION_CONTEXT, VISION_FOCAL, PROJECTOR, EMBED, DECODER),

@@ -15,20 +15,19 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
 /**
- * A small ONNX graph builder. Large initializers are streamed, tensor by tensor, into one external
- * data file per graph ({@code <graph>.onnx.data}, each tensor 4096-byte aligned), so the weights
- * never sit on the heap together; small constants are stored inline. Value names are generated
- * deterministically, so the same calls give the same bytes.
+ * A small ONNX graph builder. Large initializers are streamed, tensor by tensor, into an external
+ * data file ({@code <graph>.onnx.data}, or one shared by several graphs: {@link ExternalData}; each
+ * tensor 4096-byte aligned), so the weights never sit on the heap together; small constants are
+ * stored inline. Value names are generated deterministically, so the same calls give the same
+ * bytes.
  */
 public final class OnnxBuilder implements AutoCloseable {
   /** ONNX element types used here. */
@@ -40,7 +39,6 @@ public final class OnnxBuilder implements AutoCloseable {
   public static final int BOOL = TensorProto.DataType.BOOL_VALUE;
   public static final int FLOAT16 = TensorProto.DataType.FLOAT16_VALUE;
 
-  static final int ALIGN = 4096;
   static final int INLINE_LIMIT = 1024;
   static final String MS = "com.microsoft";
 
@@ -75,9 +73,9 @@ public final class OnnxBuilder implements AutoCloseable {
   }
 
   private final Path onnxFile;
-  private final String dataName;
   private final boolean fp16Weights;
-  private final FileChannel data;
+  private final ExternalData data;
+  private final boolean ownsData;
   private final GraphProto.Builder graph;
   private final List<NodeProto.Builder> nodes = new ArrayList<>();
   private final Map<String, String> renames = new HashMap<>();
@@ -91,22 +89,33 @@ public final class OnnxBuilder implements AutoCloseable {
    * @param fp16Weights store float weights as float16 (a Cast node widens them in the graph)
    */
   public OnnxBuilder(Path onnxFile, boolean fp16Weights) throws IOException {
+    this(
+        onnxFile,
+        fp16Weights,
+        new ExternalData(onnxFile.resolveSibling(onnxFile.getFileName() + ".data")),
+        true);
+  }
+
+  /**
+   * Starts a graph whose large initializers go to a data file shared with other graphs (the caller
+   * closes it after the last graph is saved).
+   */
+  OnnxBuilder(Path onnxFile, boolean fp16Weights, ExternalData shared) {
+    this(onnxFile, fp16Weights, shared, false);
+  }
+
+  private OnnxBuilder(Path onnxFile, boolean fp16Weights, ExternalData data, boolean ownsData) {
     this.onnxFile = onnxFile;
-    this.dataName = onnxFile.getFileName() + ".data";
     this.fp16Weights = fp16Weights;
-    this.data =
-        FileChannel.open(
-            onnxFile.resolveSibling(dataName),
-            StandardOpenOption.CREATE,
-            StandardOpenOption.TRUNCATE_EXISTING,
-            StandardOpenOption.WRITE);
+    this.data = data;
+    this.ownsData = ownsData;
     String name = onnxFile.getFileName().toString().replace(".onnx", "");
     this.graph = GraphProto.newBuilder().setName(name);
   }
 
   /** The data file's name (relative to the .onnx file). */
   public String dataFileName() {
-    return dataName;
+    return data.fileName();
   }
 
   /** Adds to the parameter count (for weights written with {@link #raw}). */
@@ -216,22 +225,15 @@ public final class OnnxBuilder implements AutoCloseable {
     if (bytes.remaining() <= INLINE_LIMIT) {
       t.setRawData(ByteString.copyFrom(bytes));
     } else {
-      long pos = data.position();
-      long aligned = (pos + ALIGN - 1) / ALIGN * ALIGN;
-      if (aligned > pos) {
-        ByteBuffer pad = ByteBuffer.allocate((int) (aligned - pos));
-        while (pad.hasRemaining()) {
-          data.write(pad);
-        }
-      }
-      long len = bytes.remaining();
-      while (bytes.hasRemaining()) {
-        data.write(bytes);
+      ExternalData.Slot s = data.put(name, elemType, bytes);
+      if (s.reused() && (elemType == FLOAT || elemType == FLOAT16)) {
+        parameters -=
+            s.length() / (elemType == FLOAT ? 4 : 2); // counted by the graph that wrote it
       }
       t.setDataLocation(TensorProto.DataLocation.EXTERNAL)
-          .addExternalData(kv("location", dataName))
-          .addExternalData(kv("offset", Long.toString(aligned)))
-          .addExternalData(kv("length", Long.toString(len)));
+          .addExternalData(kv("location", data.fileName()))
+          .addExternalData(kv("offset", Long.toString(s.offset())))
+          .addExternalData(kv("length", Long.toString(s.length())));
     }
     graph.addInitializer(t);
     return name;
@@ -327,10 +329,11 @@ public final class OnnxBuilder implements AutoCloseable {
     return op("Transpose", List.of(x), A.ints("perm", perm));
   }
 
-  /** Writes the .onnx file and closes the data file. */
+  /** Writes the .onnx file and closes the data file (unless it is shared). */
   public void save() throws IOException {
-    data.force(true);
-    data.close();
+    if (ownsData) {
+      data.close();
+    }
     for (NodeProto.Builder n : nodes) {
       for (int i = 0; i < n.getInputCount(); i++) {
         String r = renames.get(n.getInput(i));
@@ -362,7 +365,7 @@ public final class OnnxBuilder implements AutoCloseable {
 
   @Override
   public void close() throws IOException {
-    if (data.isOpen()) {
+    if (ownsData) {
       data.close();
     }
   }

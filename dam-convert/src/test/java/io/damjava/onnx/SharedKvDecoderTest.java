@@ -46,10 +46,9 @@ class SharedKvDecoderTest {
     mGrowing = ManifestIo.read(g);
     mShared = ManifestIo.read(s);
     OrtRuntime.Setup rt = OrtRuntime.setup(1, Device.cpu(), false);
-    try (var o = rt.options()) {
-      growing = new Graphs(g, mGrowing, rt.env(), o);
-      shared = new Graphs(s, mShared, rt.env(), o);
-    }
+    rt.options().close(); // the loader makes options per graph
+    growing = new Graphs(g, mGrowing, new SessionLoader(rt, x -> {}));
+    shared = new Graphs(s, mShared, new SessionLoader(rt, x -> {}));
   }
 
   @AfterAll

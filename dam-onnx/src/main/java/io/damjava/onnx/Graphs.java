@@ -7,7 +7,6 @@ import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
 import io.damjava.api.InferenceException;
-import io.damjava.api.ModelLoadException;
 import io.damjava.onnx.bundle.BundleManifest;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -29,16 +28,22 @@ final class Graphs implements AutoCloseable {
   final OrtSession decoder; // (1,T,H), mask, positions, past -> (1,1,V), present
   private final List<OrtSession> all;
 
-  Graphs(Path dir, BundleManifest m, OrtEnvironment env, OrtSession.SessionOptions opts) {
-    this.env = env;
+  /**
+   * Opens the five sessions: the vision graphs and the projector on their mapped weights, the
+   * decoder pre-packed through the session cache (see {@link SessionLoader}).
+   */
+  Graphs(Path dir, BundleManifest m, SessionLoader loader) {
+    this.env = loader.runtime().env();
     this.specs = m.graphs();
+    List<BundleManifest.FileEntry> files = m.files();
     List<OrtSession> made = new ArrayList<>();
     try {
-      visionContext = open(dir, "visionContext", specs.visionContext(), opts, made);
-      visionFocal = open(dir, "visionFocal", specs.visionFocal(), opts, made);
-      projector = open(dir, "projector", specs.projector(), opts, made);
-      embedTokens = open(dir, "embedTokens", specs.embedTokens(), opts, made);
-      decoder = open(dir, "decoder", specs.decoder(), opts, made);
+      visionContext =
+          add(made, loader.open(dir, "visionContext", specs.visionContext(), VISION, files));
+      visionFocal = add(made, loader.open(dir, "visionFocal", specs.visionFocal(), VISION, files));
+      projector = add(made, loader.open(dir, "projector", specs.projector(), VISION, files));
+      embedTokens = add(made, loader.open(dir, "embedTokens", specs.embedTokens(), VISION, files));
+      decoder = add(made, loader.open(dir, "decoder", specs.decoder(), decoderWeights(m), files));
     } catch (RuntimeException e) {
       closeAll(made);
       throw e;
@@ -46,20 +51,30 @@ final class Graphs implements AutoCloseable {
     this.all = List.copyOf(made);
   }
 
-  private OrtSession open(
-      Path dir,
-      String name,
-      BundleManifest.GraphSpec spec,
-      OrtSession.SessionOptions opts,
-      List<OrtSession> made) {
-    try {
-      OrtSession s = env.createSession(dir.resolve(spec.file()).toString(), opts);
-      made.add(s);
-      return s;
-    } catch (OrtException e) {
-      throw new ModelLoadException(
-          "cannot load graph " + name + " (" + spec.file() + "): " + e.getMessage(), e);
+  /** How the vision graphs' weights load: -Ddam.vision.weights=mapped|prepacked. */
+  private static final SessionLoader.Weights VISION =
+      SessionLoader.Weights.valueOf(
+          System.getProperty("dam.vision.weights", "mapped").toUpperCase(java.util.Locale.ROOT));
+
+  /**
+   * How the decoder's weights load: -Ddam.decoder.weights=cached|prepacked|mapped; by default
+   * cached for int8/int4 (MatMulNBits pre-packing is most of their load time), pre-packed for
+   * fp32/fp16 (a cached copy would double an 11 GB bundle on disk).
+   */
+  private static SessionLoader.Weights decoderWeights(BundleManifest m) {
+    String p = System.getProperty("dam.decoder.weights");
+    if (p != null) {
+      return SessionLoader.Weights.valueOf(p.toUpperCase(java.util.Locale.ROOT));
     }
+    return switch (m.precision()) {
+      case INT8, INT4 -> SessionLoader.Weights.CACHED;
+      default -> SessionLoader.Weights.PREPACKED;
+    };
+  }
+
+  private static OrtSession add(List<OrtSession> made, OrtSession s) {
+    made.add(s);
+    return s;
   }
 
   /** Runs a session, wrapping runtime failures with the stage and graph. */

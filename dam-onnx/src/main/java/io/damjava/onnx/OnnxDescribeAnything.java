@@ -70,7 +70,7 @@ final class OnnxDescribeAnything implements DescribeAnything {
     Graphs graphs;
     Segmenter segmenter = null;
     try (var opts = rt.options()) {
-      graphs = new Graphs(dir, m, rt.env(), opts);
+      graphs = new Graphs(dir, m, new SessionLoader(rt, o -> {}));
       if (config.segmenter().isPresent()) {
         try {
           segmenter = Segmenter.load(config.segmenter().get(), rt.env(), opts);

@@ -26,9 +26,23 @@ final class OrtRuntime {
 
   /**
    * The environment plus options for this engine's sessions; the caller closes the options after
-   * creating its sessions.
+   * creating its sessions. {@link #fresh()} makes more options of the same kind (each graph may add
+   * its own entries to a copy).
    */
-  record Setup(OrtEnvironment env, OrtSession.SessionOptions options, boolean cuda) {}
+  record Setup(
+      OrtEnvironment env,
+      OrtSession.SessionOptions options,
+      boolean cuda,
+      boolean sharedPool,
+      int threads,
+      Device device) {
+    /** New options configured like {@link #options()}; the caller closes them. */
+    OrtSession.SessionOptions fresh() {
+      return OrtRuntime.options(sharedPool, threads, device, !cuda).options();
+    }
+  }
+
+  private record Made(OrtSession.SessionOptions options, boolean cuda) {}
 
   static Setup setup(int threads, Device device, boolean cpuFallback) {
     boolean shared;
@@ -52,6 +66,11 @@ final class OrtRuntime {
       e = env;
       shared = globalThreads == threads;
     }
+    Made made = options(shared, threads, device, cpuFallback);
+    return new Setup(e, made.options(), made.cuda(), shared, threads, device);
+  }
+
+  private static Made options(boolean shared, int threads, Device device, boolean cpuFallback) {
     OrtSession.SessionOptions o = new OrtSession.SessionOptions();
     try {
       o.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
@@ -78,7 +97,7 @@ final class OrtRuntime {
           }
         }
       }
-      return new Setup(e, o, cuda);
+      return new Made(o, cuda);
     } catch (OrtException ex) {
       o.close();
       throw new ModelLoadException("cannot configure ONNX Runtime sessions: " + ex, ex);
