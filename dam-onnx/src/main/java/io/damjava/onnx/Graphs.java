@@ -30,20 +30,18 @@ final class Graphs implements AutoCloseable {
 
   /**
    * Opens the five sessions: the vision graphs and the projector on their mapped weights, the
-   * decoder pre-packed through the session cache (see {@link SessionLoader}).
+   * decoder pre-packed (see {@link SessionLoader}).
    */
   Graphs(Path dir, BundleManifest m, SessionLoader loader) {
     this.env = loader.runtime().env();
     this.specs = m.graphs();
-    List<BundleManifest.FileEntry> files = m.files();
     List<OrtSession> made = new ArrayList<>();
     try {
-      visionContext =
-          add(made, loader.open(dir, "visionContext", specs.visionContext(), VISION, files));
-      visionFocal = add(made, loader.open(dir, "visionFocal", specs.visionFocal(), VISION, files));
-      projector = add(made, loader.open(dir, "projector", specs.projector(), VISION, files));
-      embedTokens = add(made, loader.open(dir, "embedTokens", specs.embedTokens(), VISION, files));
-      decoder = add(made, loader.open(dir, "decoder", specs.decoder(), decoderWeights(m), files));
+      visionContext = add(made, loader.open(dir, "visionContext", specs.visionContext(), VISION));
+      visionFocal = add(made, loader.open(dir, "visionFocal", specs.visionFocal(), VISION));
+      projector = add(made, loader.open(dir, "projector", specs.projector(), VISION));
+      embedTokens = add(made, loader.open(dir, "embedTokens", specs.embedTokens(), VISION));
+      decoder = add(made, loader.open(dir, "decoder", specs.decoder(), DECODER));
     } catch (RuntimeException e) {
       closeAll(made);
       throw e;
@@ -51,26 +49,16 @@ final class Graphs implements AutoCloseable {
     this.all = List.copyOf(made);
   }
 
-  /** How the vision graphs' weights load: -Ddam.vision.weights=mapped|prepacked. */
+  /** How the vision graphs' weights load: -Ddam.vision.weights=mapped|prepacked (a diagnostic). */
   private static final SessionLoader.Weights VISION =
       SessionLoader.Weights.valueOf(
           System.getProperty("dam.vision.weights", "mapped").toUpperCase(java.util.Locale.ROOT));
 
-  /**
-   * How the decoder's weights load: -Ddam.decoder.weights=cached|prepacked|mapped; by default
-   * cached for int8/int4 (MatMulNBits pre-packing is most of their load time), pre-packed for
-   * fp32/fp16 (a cached copy would double an 11 GB bundle on disk).
-   */
-  private static SessionLoader.Weights decoderWeights(BundleManifest m) {
-    String p = System.getProperty("dam.decoder.weights");
-    if (p != null) {
-      return SessionLoader.Weights.valueOf(p.toUpperCase(java.util.Locale.ROOT));
-    }
-    return switch (m.precision()) {
-      case INT8, INT4 -> SessionLoader.Weights.CACHED;
-      default -> SessionLoader.Weights.PREPACKED;
-    };
-  }
+  /** How the decoder's weights load: -Ddam.decoder.weights=prepacked|mapped (a diagnostic). */
+  private static final SessionLoader.Weights DECODER =
+      SessionLoader.Weights.valueOf(
+          System.getProperty("dam.decoder.weights", "prepacked")
+              .toUpperCase(java.util.Locale.ROOT));
 
   private static OrtSession add(List<OrtSession> made, OrtSession s) {
     made.add(s);

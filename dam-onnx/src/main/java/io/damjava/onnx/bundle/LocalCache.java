@@ -4,13 +4,13 @@ import java.nio.file.Path;
 import java.util.Optional;
 
 /**
- * Where the engine keeps what it derives from bundles on this machine: checksums it has verified
- * ({@code verified/}) and ONNX Runtime's optimized, pre-packed graphs ({@code sessions/}).
+ * Where the engine keeps what it derives from bundles on this machine: the checksums it has
+ * verified ({@code verified/}, see {@link VerifiedDigests}).
  *
  * <p>The folder is {@code -Ddam.cache.dir=DIR}, else {@code $DAM_HOME}, else {@code
  * ~/.cache/dam-java} (the CLI's model cache root). {@code -Ddam.cache.dir=off} (or {@code
- * DAM_CACHE=off}) turns both caches off: every load hashes every file and prepacks every graph.
- * Everything in it can be deleted at any time; it is remade on the next load.
+ * DAM_CACHE=off}) turns it off: every load hashes every file. Everything in it can be deleted at
+ * any time; it is remade on the next load.
  */
 public final class LocalCache {
   private LocalCache() {}
