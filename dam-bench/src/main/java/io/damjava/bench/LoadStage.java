@@ -39,6 +39,7 @@ public final class LoadStage {
       throw new IllegalArgumentException("--bundle DIR is required");
     }
     ObjectNode res = new ObjectMapper().createObjectNode();
+    res.put("loadavg_start", loadavg());
     DamImage image = Synthetic.image(640, 480);
     Mask mask = Synthetic.mask(640, 480);
     long t0 = System.nanoTime();
@@ -62,16 +63,35 @@ public final class LoadStage {
           c.tokenCount() > 1
               ? JavaStages.ms(c.timings().decode().toNanos()) / (c.tokenCount() - 1)
               : Double.NaN);
+      // mapped weights (file-backed, reclaimable) and heap/arena memory (anonymous) after the call
+      res.put("rss_anon_mb", status("RssAnon"));
+      res.put("rss_file_mb", status("RssFile"));
     }
     res.put("process_ms", JavaStages.ms(System.nanoTime() - t0));
     res.put("peak_rss_mb", JavaStages.peakRssMb());
+    res.put("loadavg_end", loadavg());
     System.out.println(new ObjectMapper().writerWithDefaultPrettyPrinter().writeValueAsString(res));
   }
 
+  /** The 1-minute load average (other work on a shared machine shows here). */
+  static double loadavg() {
+    try {
+      return Double.parseDouble(
+          java.nio.file.Files.readString(Path.of("/proc/loadavg")).split(" ")[0]);
+    } catch (java.io.IOException | RuntimeException e) {
+      return Double.NaN;
+    }
+  }
+
   static double rssMb() {
+    return status("VmRSS");
+  }
+
+  /** A /proc/self/status field in MB (NaN where there is none). */
+  static double status(String field) {
     try {
       for (String line : java.nio.file.Files.readAllLines(Path.of("/proc/self/status"))) {
-        if (line.startsWith("VmRSS:")) {
+        if (line.startsWith(field + ":")) {
           return Long.parseLong(line.replaceAll("[^0-9]", "")) / 1024.0;
         }
       }
