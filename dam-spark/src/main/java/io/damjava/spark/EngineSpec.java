@@ -3,6 +3,7 @@ package io.damjava.spark;
 import io.damjava.api.DescribeAnything;
 import io.damjava.api.Device;
 import io.damjava.api.InvalidInputException;
+import io.damjava.api.ModelLoadException;
 import java.io.Serializable;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -66,7 +67,7 @@ public record EngineSpec(String bundle, String segmenter, String device, int thr
       String name = path.substring(SPARK_FILES.length());
       Path p = Path.of(SparkFiles.get(name));
       if (!Files.isDirectory(p)) {
-        throw new InvalidInputException(
+        throw new ModelLoadException(
             path
                 + " is not a directory on this executor ("
                 + p

@@ -307,6 +307,25 @@ class DamSparkTest {
   }
 
   @Test
+  void aBundleShippedWithSparkFilesIsFoundOnTheExecutor() throws IOException {
+    spark.sparkContext().addFile(bundle.toString(), true);
+    CaptionConfig shipped =
+        CaptionConfig.of(new EngineSpec("sparkfiles:" + bundle.getFileName(), null, "cpu", 1))
+            .withOptions(0.0, null, null, MAX_NEW, null, null);
+    List<Row> out =
+        DamSpark.describe(frame(maskRows().subList(0, 1), PATH_AND_MASK, 1), shipped)
+            .collectAsList();
+    assertEquals(library(MASKS.get(0)).text(), str(out.get(0), CaptionColumns.CAPTION));
+    CaptionConfig absent =
+        CaptionConfig.of(new EngineSpec("sparkfiles:not-shipped", null, "cpu", 1));
+    Exception e =
+        assertThrows(
+            Exception.class,
+            () -> DamSpark.describe(frame(maskRows(), PATH_AND_MASK, 1), absent).count());
+    assertTrue(String.valueOf(e.getMessage()).contains("addFile"), e.getMessage());
+  }
+
+  @Test
   void theDriverRefusesAnUnusableInputBeforeAnyTaskRuns() {
     DamCaptioner captioner = new DamCaptioner().setBundle(bundle.toString());
     StructType noImage = new StructType().add("mask", DataTypes.BinaryType);
