@@ -135,6 +135,17 @@ public final class CaptionConfig implements Serializable {
     return c;
   }
 
+  /** Every field of {@code o}, which then overrides the engine's defaults entirely. */
+  public CaptionConfig withOptions(GenerationOptions o) {
+    return withOptions(
+        o.temperature(),
+        o.topP(),
+        o.topK(),
+        o.maxNewTokens(),
+        o.seed().isPresent() ? o.seed().getAsLong() : null,
+        o.query().orElse(null));
+  }
+
   public EngineSpec engine() {
     return engine;
   }

@@ -181,8 +181,10 @@ class DamSparkTest {
               List.of((long) chelsea.height(), (long) chelsea.width()).toArray(), counts);
       rows.add(RowFactory.create(i, png, i % 2 == 0 ? counts : null, i % 2 == 0 ? null : seg));
     }
-    schema.fieldIndex("rle");
-    CaptionConfig plain = config(1).withImageCol("picture");
+    CaptionConfig plain =
+        CaptionConfig.of(new EngineSpec(bundle.toString(), null, "cpu", 1))
+            .withOptions(greedy)
+            .withImageCol("picture");
     List<Row> a =
         DamSpark.describe(frame(rows, schema, 2), plain.withRleCol("rle"))
             .orderBy("id")
@@ -301,9 +303,9 @@ class DamSparkTest {
     for (int k = 0; k < 2; k++) {
       rows.addAll(maskRows());
     }
-    assertEquals(8, DamSpark.describe(frame(rows, PATH_AND_MASK, 8), cfg).count());
     assertEquals(8, DamSpark.describe(frame(rows, PATH_AND_MASK, 4), cfg).count());
-    assertEquals(loads + 1, DamEngines.loads(), "8 + 4 tasks on 2 threads, 2 jobs: one load");
+    assertEquals(8, DamSpark.describe(frame(rows, PATH_AND_MASK, 3), cfg).count());
+    assertEquals(loads + 1, DamEngines.loads(), "4 + 3 tasks on 2 task threads, 2 jobs: one load");
   }
 
   @Test
