@@ -156,6 +156,39 @@ class EvalCommandTest {
     assertEquals(0, resumed.code(), resumed.err());
     assertEquals(outputs, JSON.readTree(out.resolve("tiny.json").toFile()), "same seed, same text");
     assertEquals(9, calls(), "201's text is unchanged, so its cached answers are reused");
+
+    // Scoring a finished outputs file needs neither a model nor, when all is cached, a judge.
+    Fixtures.Result rescored =
+        Fixtures.run(
+            "eval",
+            "dlc-bench",
+            "--data",
+            data.toString(),
+            "--outputs",
+            out.resolve("tiny.json").toString(),
+            "--judge-model",
+            "test-judge");
+    assertEquals(0, rescored.code(), rescored.err());
+    assertTrue(rescored.out().contains("0.333,\t-1.000,\t-0.333"), rescored.out());
+    Files.delete(out.resolve("tiny_eval.json"));
+    Fixtures.Result noJudge =
+        Fixtures.run(
+            "eval",
+            "dlc-bench",
+            "--data",
+            data.toString(),
+            "--outputs",
+            out.resolve("tiny.json").toString(),
+            "--judge-model",
+            "test-judge");
+    assertEquals(DamCli.FAILURE, noJudge.code(), noJudge.err());
+    assertTrue(noJudge.err().contains("no --judge-url was given"), noJudge.err());
+    // Another judge's cache is refused rather than mixed.
+    Fixtures.Result other = runJudged(data, out, "another-judge");
+    assertEquals(0, other.code(), other.err());
+    Fixtures.Result mixed = run(data, out);
+    assertEquals(DamCli.BAD_INPUT, mixed.code(), mixed.err());
+    assertTrue(mixed.err().contains("holds answers of judge another-judge"), mixed.err());
   }
 
   @Test
@@ -209,6 +242,10 @@ class EvalCommandTest {
   }
 
   private Fixtures.Result run(Path data, Path out, String... extra) {
+    return runJudged(data, out, "test-judge", extra);
+  }
+
+  private Fixtures.Result runJudged(Path data, Path out, String judgeModel, String... extra) {
     List<String> args =
         new ArrayList<>(
             List.of(
@@ -221,7 +258,7 @@ class EvalCommandTest {
                 "--judge-url",
                 judgeUrl(),
                 "--judge-model",
-                "test-judge",
+                judgeModel,
                 "--out",
                 out.toString(),
                 "--name",
