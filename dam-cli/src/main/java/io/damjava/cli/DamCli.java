@@ -38,6 +38,7 @@ import picocli.CommandLine.Spec;
       ConvertCommand.class,
       ServeCommand.class,
       BenchCommand.class,
+      EvalCommand.class,
       CommandLine.HelpCommand.class
     })
 public final class DamCli implements Callable<Integer> {
