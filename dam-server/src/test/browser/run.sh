@@ -4,7 +4,8 @@
 # goldens with the CLI, starts `dam serve` on loopback with an API key, runs page.test.mjs, stops
 # the server. Needs chromium (apt), node and npm; run from anywhere:
 #   dam-server/src/test/browser/run.sh
-# Env: CHROMIUM (default /usr/bin/chromium), DAM_MAVEN_ARGS (e.g. -o), KEEP=1 keeps the work folder.
+# Env: CHROMIUM (default /usr/bin/chromium), DAM_MAVEN_ARGS (e.g. -o), KEEP=1 keeps the work folder,
+#      SCREENSHOT=docs/page.png writes the page after describing (a 128-colour PNG, with python3-pil).
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/../../../.." && pwd)"
@@ -53,5 +54,12 @@ done
 [ -n "$url" ] || { echo "dam serve did not start"; cat "$work/serve.log"; exit 1; }
 
 echo "== page tests: chromium against $url"
-DAM_URL="$url" DAM_KEY="$key" DAM_WORK="$work" DAM_ROOT="$root" \
-  SCREENSHOT="${SCREENSHOT:-}" node "$here/page.test.mjs"
+shot="${SCREENSHOT:+$work/screenshot.png}"
+DAM_URL="$url" DAM_KEY="$key" DAM_WORK="$work" DAM_ROOT="$root" SCREENSHOT="$shot" \
+  node "$here/page.test.mjs"
+if [ -n "$shot" ]; then
+  /usr/bin/python3 -c "import sys; from PIL import Image
+Image.open(sys.argv[1]).convert('RGB').quantize(colors=128, dither=Image.Dither.NONE).save(sys.argv[2], optimize=True)" \
+    "$shot" "$SCREENSHOT"
+  echo "screenshot: $SCREENSHOT"
+fi

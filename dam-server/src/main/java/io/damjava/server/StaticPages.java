@@ -18,6 +18,9 @@ final class StaticPages {
           "/", "index.html",
           "/index.html", "index.html",
           "/web/app.js", "app.js",
+          "/web/core.js", "core.js",
+          "/web/video.js", "video.js",
+          "/web/describe.js", "describe.js",
           "/web/png.js", "png.js",
           "/web/app.css", "app.css");
   private static final Map<String, String> TYPES =
