@@ -168,6 +168,30 @@ await step("download JSON holds the descriptions", async () => {
   assert.equal(json.results[1].prompt.kind, "box");
 });
 
+await step("an uploaded mask becomes a region as is; clear removes every region", async () => {
+  await page.click("#clear");
+  assert.equal(await page.evaluate(() => document.getElementById("overlay").getContext("2d").getImageData(0, 0, 451, 300).data.some((v) => v)), false);
+  await page.setInputFiles("#maskFile", path.join(inputs, "mask_left_eye.png"));
+  await waitMask(0);
+  const c = await overlayCheck(0);
+  assert.ok(c.inMask > 100 && c.tinted === c.inMask && c.strayTint === 0, JSON.stringify(c));
+  await page.setInputFiles("#maskFile", path.join(inputs, "video_mask0.png"));
+  await page.waitForFunction(() => /video_mask0\.png is \d+x\d+, the image is 451x300/.test(document.getElementById("errorText").textContent));
+});
+
+await step("a busy server's 503 shows its retry time; the page is usable again after it", async () => {
+  // The server's own 503 body and header (a real one needs a full queue, which a test cannot time).
+  await page.route("**/v1/chat/completions", (route) => route.fulfill({
+    status: 503, headers: { "Retry-After": "1", "Content-Type": "application/json" },
+    body: JSON.stringify({ error: { message: "the server is busy: 1 running, 8 waiting", type: "server_busy", param: null, code: "server_busy" } }),
+  }));
+  await page.click("#describe");
+  await page.waitForFunction(() => window.damPage.results[0]?.status === "failed");
+  assert.match(await errorText(), /busy \(503\): try again in 1 s/);
+  assert.equal(await page.locator("#describe").isDisabled(), false);
+  await page.unroute("**/v1/chat/completions");
+});
+
 await step("video: 8 frames and 8 masks show as a filmstrip, and the description streams", async () => {
   await page.check("input[name=mode][value=video]");
   const frames = [...Array(8).keys()].map((i) => path.join(inputs, `video_frame${i}.png`));
