@@ -223,6 +223,19 @@ await step("video: describing without all masks is refused on the page", async (
   assert.match(await errorText(), /8 frames and a mask on each/);
 });
 
+await step("video: a frame picked in the filmstrip and clicked on gets its own SAM mask", async () => {
+  await page.locator("#filmstrip figure").nth(2).click();
+  await page.waitForFunction(() => window.damPage.frame === 2);
+  await page.check("input[name=tool][value=click]");
+  await page.mouse.click(...(await at(110, 80)));
+  await waitMask(0);
+  await page.click("#useMask");
+  const set = await page.evaluate(() => window.damPage.frameMasks.map((m) => m != null));
+  assert.deepEqual(set, [false, false, true, false, false, false, false, false]);
+  assert.equal(await page.locator("#filmstrip figcaption").nth(2).textContent(), "frame 3");
+  assert.equal(await page.locator("#filmstrip figcaption").nth(0).textContent(), "frame 1 (no mask)");
+});
+
 await step("no uncaught script errors", async () => assert.deepEqual(pageErrors, []));
 
 await context.close();

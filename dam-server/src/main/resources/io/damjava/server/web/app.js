@@ -38,22 +38,26 @@ export const region = () => state.regions[state.current];
 
 async function segment() {
   const r = region();
-  let spec;
-  if (r.kind === "points") spec = { points: r.points.map((p) => [p.x, p.y, p.positive ? 1 : 0]) };
-  else if (r.kind === "box") spec = { box: r.box };
-  else if (r.kind === "scribble") spec = { scribble: strokeUrl(r.strokes) };
-  else {
+  const pic = state.image;
+  let spec = null;
+  if (r.kind === "points" && r.points.length) spec = { points: r.points.map((p) => [p.x, p.y, p.positive ? 1 : 0]) };
+  else if (r.kind === "box" && r.box) spec = { box: r.box };
+  else if (r.kind === "scribble" && r.strokes.length) spec = { scribble: strokeUrl(r.strokes) };
+  const ticket = (r.ticket = (r.ticket ?? 0) + 1); // only the latest answer for a region counts
+  if (!spec) {
     r.mask = null;
     return redraw();
   }
   try {
-    state.image.url ??= await pictureUrl(state.image, null);
-    const res = await post("/v1/segment", { image: state.image.url, region: spec }, AbortSignal.timeout(120000));
+    pic.url ??= await pictureUrl(pic, null);
+    const res = await post("/v1/segment", { image: pic.url, region: spec }, AbortSignal.timeout(120000));
     const body = await res.json();
-    r.mask = await maskFrom(blobOf(body.mask), "the mask", state.image.width, state.image.height);
+    const mask = await maskFrom(blobOf(body.mask), "the mask", pic.width, pic.height);
+    if (ticket !== r.ticket || pic !== state.image) return;
+    r.mask = mask;
     r.area = body.area;
   } catch (e) {
-    showError("segmentation failed: " + e.message);
+    if (ticket === r.ticket) showError("segmentation failed: " + e.message);
   }
   redraw();
 }
