@@ -192,6 +192,17 @@ await step("a busy server's 503 shows its retry time; the page is usable again a
   await page.unroute("**/v1/chat/completions");
 });
 
+await step("stop ends a describe that gets no answer, and the page is usable again", async () => {
+  await page.route("**/v1/chat/completions", () => {}); // never answered
+  await page.click("#describe");
+  await page.waitForFunction(() => window.damPage.results[0]?.status === "streaming");
+  await page.click("#stop");
+  await page.waitForFunction(() => window.damPage.results[0]?.status === "stopped");
+  assert.equal(await page.locator("#describe").isDisabled(), false);
+  assert.equal(await page.locator("#stop").isDisabled(), true);
+  await page.unroute("**/v1/chat/completions");
+});
+
 await step("video: 8 frames and 8 masks show as a filmstrip, and the description streams", async () => {
   await page.check("input[name=mode][value=video]");
   const frames = [...Array(8).keys()].map((i) => path.join(inputs, `video_frame${i}.png`));
