@@ -22,7 +22,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 /**
  * An OpenAI-compatible HTTP server over a {@link DescribeAnything}: {@code POST /chat/completions}
  * in the reference server's shape, {@code POST /v1/chat/completions} in the standard OpenAI shape,
- * {@code GET /v1/models} and {@code GET /health}. See docs/server.md.
+ * {@code GET /v1/models}, {@code GET /health}, {@code POST /v1/segment} and the interactive page at
+ * {@code /}. See docs/server.md.
  *
  * <pre>{@code
  * try (DamServer server = DamServer.start(dam, ServerConfig.defaults("DAM-3B", false))) {
@@ -36,13 +37,19 @@ public final class DamServer implements AutoCloseable {
   private final HttpServer http;
   private final ExecutorService executor;
   private final ChatHandler chat;
+  private final SegmentHandler segment;
   private final ServerConfig config;
 
   private DamServer(
-      HttpServer http, ExecutorService executor, ChatHandler chat, ServerConfig config) {
+      HttpServer http,
+      ExecutorService executor,
+      ChatHandler chat,
+      DescribeAnything dam,
+      ServerConfig config) {
     this.http = http;
     this.executor = executor;
     this.chat = chat;
+    this.segment = new SegmentHandler(dam, config, MAPPER);
     this.config = config;
   }
 
@@ -65,7 +72,7 @@ public final class DamServer implements AutoCloseable {
             new ThreadPoolExecutor.CallerRunsPolicy());
     http.setExecutor(executor);
     ChatHandler chat = new ChatHandler(dam, config, MAPPER);
-    DamServer server = new DamServer(http, executor, chat, config);
+    DamServer server = new DamServer(http, executor, chat, dam, config);
     http.createContext("/", server::route);
     http.start();
     return server;
@@ -102,6 +109,10 @@ public final class DamServer implements AutoCloseable {
           sendJson(ex, 200, MAPPER.createObjectNode().put("status", "ok"));
           return;
         }
+        if (StaticPages.handles(path)) {
+          StaticPages.serve(ex, path);
+          return;
+        }
         authorize(ex);
         switch (path) {
           case "/v1/models" -> {
@@ -118,6 +129,10 @@ public final class DamServer implements AutoCloseable {
           case "/chat/completions", "/v1/chat/completions" -> {
             requireMethod(method, "POST");
             chat.handle(ex, readBody(ex), path.startsWith("/v1/"));
+          }
+          case "/v1/segment" -> {
+            requireMethod(method, "POST");
+            segment.handle(ex, readBody(ex));
           }
           default -> throw new ApiError(404, "not_found", "no such endpoint: " + path);
         }
