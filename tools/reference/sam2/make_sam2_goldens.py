@@ -20,6 +20,7 @@ pixel_values SHA-256 (float32 CHW), and files:
   <case>_lowres.f32     float32 LE, [frames][S/4][S/4] low-res mask logits (-1024 where occluded)
   <case>_maskmem.bf16   uint16 LE bf16 bits, [frames][HW][mem_dim] memory features as stored in the bank
   <case>_mask_NN.png    0/255 mask at video resolution (bilinear upsample of the low-res logits, > 0)
+  <case>_memattn_fNN_<name>.f32  memory-attention inputs/output of one frame (see MEMATTN_DUMPS)
 near_threshold lists video-res pixels whose logit is within 1e-4 of 0 (their sign may flip under another
 summation order), so a Java check compares every other pixel exactly.
 """
@@ -72,6 +73,10 @@ def make_frames(out):
         make_frame(i).save(os.path.join(out, "frame_%02d.png" % i), optimize=True)
 
 
+# frames whose memory-attention inputs and output are dumped (rows: tokens, columns: channels);
+# memory_pos holds the spatial encoding plus the temporal one, pointers_pos the projected pointer encoding
+MEMATTN_DUMPS = {"click_f6": 9, "box_f3": 1}
+
 CASES = [
     {"name": "click_f6", "frame": 6, "points": [[disc_center(6)[0], disc_center(6)[1]]], "labels": [1]},
     {"name": "box_f3", "frame": 3, "box": [disc_center(3)[0] - 16, disc_center(3)[1] - 16,
@@ -86,6 +91,7 @@ def sha_f32(t):
 
 def run_case(model, frames, c, out):
     pred = sam2_ref.VideoPredictor(model, frames)
+    pred.dump = {}
     s = model.image_size
     kw = {}
     if "points" in c:
@@ -132,6 +138,16 @@ def run_case(model, frames, c, out):
     bits = (torch.from_numpy(mems).to(torch.bfloat16).view(torch.int16).numpy().astype("<i2")).view("<u2")
     bits.tofile(os.path.join(out, c["name"] + "_maskmem.bf16"))
     g = {k: v for k, v in c.items()}
+    if c["name"] in MEMATTN_DUMPS:
+        f = MEMATTN_DUMPS[c["name"]]
+        d = pred.dump[f]
+        tensors = {}
+        for k in ("vision_feat", "vision_pos", "memory", "memory_pos", "pointers", "pointers_pos", "conditioned"):
+            fn = "%s_memattn_f%02d_%s.f32" % (c["name"], f, k)
+            d[k][0].numpy().astype("<f4").tofile(os.path.join(out, fn))
+            tensors[k] = {"file": fn, "shape": list(d[k][0].shape)}
+        g["memory_attention_dump"] = {"frame": f, "tensors": tensors, "pointer_distances": d["pointer_distances"],
+                                      "pointer_max": d["pointer_max"]}
     g.update({"processing_order": order, "frames": [per_frame[f] for f in range(N_FRAMES)],
               "lowres_file": c["name"] + "_lowres.f32", "maskmem_file": c["name"] + "_maskmem.bf16",
               "lowres_shape": list(lows.shape), "maskmem_shape": list(mems.shape)})

@@ -732,6 +732,7 @@ class VideoPredictor:
         self.cond = {}      # frame -> output dict
         self.noncond = {}   # frame -> output dict
         self.log = []
+        self.dump = None  # frame -> memory-attention inputs/outputs, when a dict
 
     def feats(self, f):
         return self.m.encode_image(pixel_values(self.frames[f], self.m.image_size))
@@ -807,6 +808,11 @@ class VideoPredictor:
         feat = ft["feat"].flatten(2).permute(0, 2, 1)
         pos = ft["pos"].flatten(2).permute(0, 2, 1)
         x = m.memory_attention(feat, pos, mem, mem_pe, n_ptr)
+        if self.dump is not None:
+            ns = mem.shape[1] - n_ptr
+            self.dump[f] = {"vision_feat": feat, "vision_pos": pos, "memory": mem[:, :ns], "memory_pos": mem_pe[:, :ns],
+                            "pointers": mem[:, ns:], "pointer_distances": [d for d, _ in ptrs],
+                            "pointer_max": max_ptrs, "pointers_pos": mem_pe[:, ns:], "conditioned": x}
         pix = x.permute(0, 2, 1).reshape(ft["feat"].shape)
         cfg = m.cfg
         multimask = cfg["multimask_output_in_sam"] and cfg["multimask_output_for_tracking"] and cfg[
