@@ -21,6 +21,7 @@ pixel_values SHA-256 (float32 CHW), and files:
   <case>_maskmem.bf16   uint16 LE bf16 bits, [frames][HW][mem_dim] memory features as stored in the bank
   <case>_mask_NN.png    0/255 mask at video resolution (bilinear upsample of the low-res logits, > 0)
   <case>_memattn_fNN_<name>.f32  memory-attention inputs/output of one frame (see MEMATTN_DUMPS)
+  <case>_cond_fNN_vision_feat.f32  the conditioning frame's lowest-resolution features [HW][C]
 near_threshold lists video-res pixels whose logit is within 1e-4 of 0 (their sign may flip under another
 summation order), so a Java check compares every other pixel exactly.
 """
@@ -138,6 +139,10 @@ def run_case(model, frames, c, out):
     bits = (torch.from_numpy(mems).to(torch.bfloat16).view(torch.int16).numpy().astype("<i2")).view("<u2")
     bits.tofile(os.path.join(out, c["name"] + "_maskmem.bf16"))
     g = {k: v for k, v in c.items()}
+    fn = "%s_cond_f%02d_vision_feat.f32" % (c["name"], c["frame"])
+    pred.dump[("cond", c["frame"])]["vision_feat"][0].numpy().astype("<f4").tofile(os.path.join(out, fn))
+    g["conditioning_vision_feat"] = {"file": fn, "shape": [int(v) for v in pred.dump[("cond", c["frame"])][
+        "vision_feat"][0].shape]}
     if c["name"] in MEMATTN_DUMPS:
         f = MEMATTN_DUMPS[c["name"]]
         d = pred.dump[f]

@@ -654,11 +654,17 @@ class Sam2Video(nn.Module):
         ptr_raw = ptr
         ptr = ptr_raw if appearing else self.no_object_pointer[0].clone()
         info["iou"] = 1.0
+        info["high"] = high[0, 0]
         return low, ptr, score, info
 
-    def encode_memory(self, feats, low, score, from_prompt):
+    def encode_memory(self, feats, low, score, from_prompt, high=None):
+        """The memory of a frame from its mask logits at image_size (`high`; upsampled from `low` when None,
+        as the decoder path does; the mask-prompt path passes its full-resolution +-10 logits)."""
         s = self.image_size
-        high = F.interpolate(low[None, None], size=(s, s), mode="bilinear", align_corners=False)
+        if high is None:
+            high = F.interpolate(low[None, None], size=(s, s), mode="bilinear", align_corners=False)
+        else:
+            high = high[None, None]
         m = (high > 0).float() if from_prompt else torch.sigmoid(high)
         m = m * self.cfg["sigmoid_scale_for_mem_enc"] + self.cfg["sigmoid_bias_for_mem_enc"]
         mem, pe = self.memory_encoder(feats["feat"], m)
@@ -762,7 +768,9 @@ class VideoPredictor:
                 ft["feat"].shape)
             low, ptr, score, info = m.sam_heads(ft, pix, c, lab, None, multimask)
             from_prompt = True
-        mem, mem_pe = m.encode_memory(ft, low, score, from_prompt)
+        mem, mem_pe = m.encode_memory(ft, low, score, from_prompt, info.pop("high", None))
+        if self.dump is not None:
+            self.dump[("cond", f)] = {"vision_feat": ft["feat"].flatten(2).permute(0, 2, 1)}
         out = {"frame": f, "low": low, "pointer": ptr, "score": float(score), "maskmem": mem, "maskmem_pos": mem_pe,
                "info": info, "memory_used": [], "pointers_used": []}
         self.cond[f] = out

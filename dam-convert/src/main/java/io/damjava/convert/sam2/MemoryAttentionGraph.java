@@ -57,7 +57,7 @@ public final class MemoryAttentionGraph {
     String sine = b.input(POINTER_SINE, OnnxBuilder.FLOAT, 1L, "pointers", (long) c);
 
     String tp = "temporal_positional_encoding_projection_layer";
-    String ptrPos = linear(b, t, sine, tp, m, c);
+    String ptrPos = Sam2Ops.linear(b, t, sine, tp, m, c);
     int split = cfg.pointerSplit();
     if (split > 1) {
       ptrPos = b.op("Unsqueeze", List.of(ptrPos, b.ints(2)));
@@ -88,24 +88,32 @@ public final class MemoryAttentionGraph {
     String x = b.add(feat, b.mul(pos, b.scalar(0.1f)));
     for (int l = 0; l < cfg.memLayers(); l++) {
       String p = "memory_attention.layers." + l + ".";
-      String h = layerNorm(b, t, x, p + "layer_norm1", c);
-      String q = rope(b, linear(b, t, h, p + "self_attn.q_proj", d, c), cos, sin, rot);
-      String k = rope(b, linear(b, t, h, p + "self_attn.k_proj", d, c), cos, sin, rot);
-      String v = linear(b, t, h, p + "self_attn.v_proj", d, c);
-      x = b.add(x, linear(b, t, attend(b, q, k, v, d), p + "self_attn.o_proj", c, d));
+      String h = Sam2Ops.layerNorm(b, t, x, p + "layer_norm1", c, 1e-5f);
+      String q = rope(b, Sam2Ops.linear(b, t, h, p + "self_attn.q_proj", d, c), cos, sin, rot);
+      String k = rope(b, Sam2Ops.linear(b, t, h, p + "self_attn.k_proj", d, c), cos, sin, rot);
+      String v = Sam2Ops.linear(b, t, h, p + "self_attn.v_proj", d, c);
+      x = b.add(x, Sam2Ops.linear(b, t, attend(b, q, k, v, d), p + "self_attn.o_proj", c, d));
 
-      h = layerNorm(b, t, x, p + "layer_norm2", c);
-      q = rope(b, linear(b, t, h, p + "cross_attn_image.q_proj", d, c), cos, sin, rot);
-      k = rope(b, linear(b, t, keysWithPos, p + "cross_attn_image.k_proj", d, m), cosK, sinK, rot);
-      v = linear(b, t, keys, p + "cross_attn_image.v_proj", d, m);
-      x = b.add(x, linear(b, t, attend(b, q, k, v, d), p + "cross_attn_image.o_proj", c, d));
+      h = Sam2Ops.layerNorm(b, t, x, p + "layer_norm2", c, 1e-5f);
+      q = rope(b, Sam2Ops.linear(b, t, h, p + "cross_attn_image.q_proj", d, c), cos, sin, rot);
+      k =
+          rope(
+              b,
+              Sam2Ops.linear(b, t, keysWithPos, p + "cross_attn_image.k_proj", d, m),
+              cosK,
+              sinK,
+              rot);
+      v = Sam2Ops.linear(b, t, keys, p + "cross_attn_image.v_proj", d, m);
+      x =
+          b.add(
+              x, Sam2Ops.linear(b, t, attend(b, q, k, v, d), p + "cross_attn_image.o_proj", c, d));
 
-      h = layerNorm(b, t, x, p + "layer_norm3", c);
+      h = Sam2Ops.layerNorm(b, t, x, p + "layer_norm3", c, 1e-5f);
       int ff = cfg.memFeedForward();
-      h = b.op("Relu", List.of(linear(b, t, h, p + "linear1", ff, c)));
-      x = b.add(x, linear(b, t, h, p + "linear2", c, ff));
+      h = b.op("Relu", List.of(Sam2Ops.linear(b, t, h, p + "linear1", ff, c)));
+      x = b.add(x, Sam2Ops.linear(b, t, h, p + "linear2", c, ff));
     }
-    x = layerNorm(b, t, x, "memory_attention.layer_norm", c);
+    x = Sam2Ops.layerNorm(b, t, x, "memory_attention.layer_norm", c, 1e-5f);
     b.output(x, OUT, OnnxBuilder.FLOAT, 1L, hw, (long) c);
   }
 
@@ -123,31 +131,6 @@ public final class MemoryAttentionGraph {
 
   static String rope(OnnxBuilder b, String x, String cos, String sin, String rot) {
     return b.add(b.mul(x, cos), b.mul(b.matmul(x, rot), sin));
-  }
-
-  static String linear(OnnxBuilder b, TensorSet t, String x, String name, int out, int in)
-      throws IOException {
-    float[] w = t.get(name + ".weight", out, in);
-    float[] wt = new float[w.length];
-    for (int r = 0; r < out; r++) {
-      for (int col = 0; col < in; col++) {
-        wt[col * out + r] = w[r * in + col];
-      }
-    }
-    String y = b.matmul(x, b.weightF32(name + ".weight", wt, in, out));
-    return b.add(y, b.weightF32(name + ".bias", t.get(name + ".bias", out), out));
-  }
-
-  static String layerNorm(OnnxBuilder b, TensorSet t, String x, String name, int n)
-      throws IOException {
-    return b.op(
-        "LayerNormalization",
-        List.of(
-            x,
-            b.weightF32(name + ".weight", t.get(name + ".weight", n), n),
-            b.weightF32(name + ".bias", t.get(name + ".bias", n), n)),
-        A.i("axis", -1),
-        A.f("epsilon", 1e-5f));
   }
 
   /**

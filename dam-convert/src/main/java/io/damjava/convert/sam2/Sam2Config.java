@@ -18,6 +18,7 @@ import java.nio.file.Path;
  * @param ropeTheta RoPE base
  * @param ropeW RoPE table width (the lowest-resolution feature map)
  * @param ropeH RoPE table height
+ * @param json the whole config, for the graph-specific fields
  */
 public record Sam2Config(
     int hidden,
@@ -28,7 +29,8 @@ public record Sam2Config(
     int memFeedForward,
     double ropeTheta,
     int ropeW,
-    int ropeH) {
+    int ropeH,
+    JsonNode json) {
 
   /** Reads {@code dir/config.json}. */
   public static Sam2Config read(Path dir) {
@@ -62,7 +64,8 @@ public record Sam2Config(
             c.path("memory_attention_feed_forward_hidden_size").asInt(2048),
             theta,
             rope.isArray() ? rope.get(0).asInt() : 64,
-            rope.isArray() ? rope.get(1).asInt() : 64);
+            rope.isArray() ? rope.get(1).asInt() : 64,
+            c);
     if (cfg.memHeads != 1 || cfg.hidden % cfg.memDownsample != 0 || cfg.hidden % cfg.memDim != 0) {
       throw new CheckpointException(
           p
@@ -84,6 +87,21 @@ public record Sam2Config(
       throw new CheckpointException(p + ": missing vision_config." + field);
     }
     return n.get(field).asInt();
+  }
+
+  /** An int field of the top-level config, with its HF default. */
+  public int intField(String name, int dflt) {
+    return json.path(name).asInt(dflt);
+  }
+
+  /** A float field of the top-level config, with its HF default. */
+  public float floatField(String name, float dflt) {
+    return (float) json.path(name).asDouble(dflt);
+  }
+
+  /** The model input size ({@code image_size}, 1024 in the released checkpoints). */
+  public int imageSize() {
+    return json.path("image_size").asInt(1024);
   }
 
   /** Memory-attention internal width (= RoPE dim, since there is one head). */

@@ -55,4 +55,34 @@ public final class Sam2Numerics {
     }
     return out;
   }
+
+  /**
+   * The normalised 2-D sine position encoding of the FPN levels and of the memories: [HW][c], c / 2
+   * channels for y then c / 2 for x; within each half, channel 2k is sin(p / t_k) and 2k + 1 is
+   * cos(p / t_k), with t_k = 10000^(2 floor(k') / (c / 2)) for k' = channel index in the half, and
+   * p = (row or column + 1) / (n + 1e-6) * 2 pi.
+   */
+  public static float[] sinePosition2d(int c, int h, int w) {
+    int half = c / 2;
+    float[] dimT = new float[half];
+    for (int k = 0; k < half; k++) {
+      dimT[k] = (float) Math.pow(10000.0, (float) (2 * (k / 2)) / (float) half);
+    }
+    float twoPi = (float) (2 * Math.PI);
+    float[] out = new float[h * w * c];
+    for (int y = 0; y < h; y++) {
+      float py = (float) (y + 1) / (float) (h + 1e-6) * twoPi;
+      for (int x = 0; x < w; x++) {
+        float px = (float) (x + 1) / (float) (w + 1e-6) * twoPi;
+        int base = (y * w + x) * c;
+        for (int k = 0; k < half; k++) {
+          float vy = py / dimT[k];
+          float vx = px / dimT[k];
+          out[base + k] = (float) ((k % 2 == 0) ? Math.sin(vy) : Math.cos(vy));
+          out[base + half + k] = (float) ((k % 2 == 0) ? Math.sin(vx) : Math.cos(vx));
+        }
+      }
+    }
+    return out;
+  }
 }

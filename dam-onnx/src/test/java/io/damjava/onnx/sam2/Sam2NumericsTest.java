@@ -59,4 +59,20 @@ class Sam2NumericsTest {
     assertEquals(pe[1][4], pe[2][4], 0f);
     assertEquals((float) Math.sin(5.0 / 13.0), pe[3][0], 1e-7);
   }
+
+  @Test
+  void sinePositionMatchesTheNecksEncoding() throws IOException {
+    byte[] raw =
+        Files.readAllBytes(
+            REPO.resolve("tools/reference/sam2/goldens/click_f6_memattn_f09_vision_pos.f32"));
+    float[] want = new float[raw.length / 4];
+    ByteBuffer.wrap(raw).order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(want);
+    float[] got = Sam2Numerics.sinePosition2d(64, 8, 8);
+    assertEquals(want.length, got.length);
+    double max = 0;
+    for (int i = 0; i < want.length; i++) {
+      max = Math.max(max, Math.abs(want[i] - got[i]));
+    }
+    assertTrue(max < 1e-6, "max abs diff " + max);
+  }
 }
