@@ -21,7 +21,8 @@ pixel_values SHA-256 (float32 CHW), and files:
   <case>_maskmem.bf16   uint16 LE bf16 bits, [frames][HW][mem_dim] memory features as stored in the bank
   <case>_mask_NN.png    0/255 mask at video resolution (bilinear upsample of the low-res logits, > 0)
   <case>_memattn_fNN_<name>.f32  memory-attention inputs/output of one frame (see MEMATTN_DUMPS)
-  <case>_cond_fNN_vision_feat.f32  the conditioning frame's lowest-resolution features [HW][C]
+  <case>_cond_fNN_{vision_feat,s0,s1}.f32  the conditioning frame's lowest-resolution features [HW][C] and
+                                 the decoder's high-resolution skip features s0 [C/8][4h][4w], s1 [C/4][2h][2w]
 near_threshold lists video-res pixels whose logit is within 1e-4 of 0 (their sign may flip under another
 summation order), so a Java check compares every other pixel exactly.
 """
@@ -143,11 +144,17 @@ def run_case(model, frames, c, out):
     pred.dump[("cond", c["frame"])]["vision_feat"][0].numpy().astype("<f4").tofile(os.path.join(out, fn))
     g["conditioning_vision_feat"] = {"file": fn, "shape": [int(v) for v in pred.dump[("cond", c["frame"])][
         "vision_feat"][0].shape]}
+    for k in ("s0", "s1"):
+        t = pred.dump[("cond", c["frame"])][k][0]
+        fn = "%s_cond_f%02d_%s.f32" % (c["name"], c["frame"], k)
+        t.numpy().astype("<f4").tofile(os.path.join(out, fn))
+        g["conditioning_" + k] = {"file": fn, "shape": [int(v) for v in t.shape]}
     if c["name"] in MEMATTN_DUMPS:
         f = MEMATTN_DUMPS[c["name"]]
         d = pred.dump[f]
         tensors = {}
-        for k in ("vision_feat", "vision_pos", "memory", "memory_pos", "pointers", "pointers_pos", "conditioned"):
+        for k in ("vision_feat", "vision_pos", "memory", "memory_pos", "pointers", "pointers_pos", "conditioned",
+                  "s0", "s1"):
             fn = "%s_memattn_f%02d_%s.f32" % (c["name"], f, k)
             d[k][0].numpy().astype("<f4").tofile(os.path.join(out, fn))
             tensors[k] = {"file": fn, "shape": list(d[k][0].shape)}

@@ -770,7 +770,8 @@ class VideoPredictor:
             from_prompt = True
         mem, mem_pe = m.encode_memory(ft, low, score, from_prompt, info.pop("high", None))
         if self.dump is not None:
-            self.dump[("cond", f)] = {"vision_feat": ft["feat"].flatten(2).permute(0, 2, 1)}
+            self.dump[("cond", f)] = {"vision_feat": ft["feat"].flatten(2).permute(0, 2, 1), "s0": ft["s0"],
+                                      "s1": ft["s1"]}
         out = {"frame": f, "low": low, "pointer": ptr, "score": float(score), "maskmem": mem, "maskmem_pos": mem_pe,
                "info": info, "memory_used": [], "pointers_used": []}
         self.cond[f] = out
@@ -820,7 +821,8 @@ class VideoPredictor:
             ns = mem.shape[1] - n_ptr
             self.dump[f] = {"vision_feat": feat, "vision_pos": pos, "memory": mem[:, :ns], "memory_pos": mem_pe[:, :ns],
                             "pointers": mem[:, ns:], "pointer_distances": [d for d, _ in ptrs],
-                            "pointer_max": max_ptrs, "pointers_pos": mem_pe[:, ns:], "conditioned": x}
+                            "pointer_max": max_ptrs, "pointers_pos": mem_pe[:, ns:], "conditioned": x,
+                            "s0": ft["s0"], "s1": ft["s1"]}
         pix = x.permute(0, 2, 1).reshape(ft["feat"].shape)
         cfg = m.cfg
         multimask = cfg["multimask_output_in_sam"] and cfg["multimask_output_for_tracking"] and cfg[
