@@ -23,6 +23,7 @@ pixel_values SHA-256 (float32 CHW), and files:
   <case>_memattn_fNN_<name>.f32  memory-attention inputs/output of one frame (see MEMATTN_DUMPS)
   <case>_cond_fNN_{vision_feat,s0,s1}.f32  the conditioning frame's lowest-resolution features [HW][C] and
                                  the decoder's high-resolution skip features s0 [C/8][4h][4w], s1 [C/4][2h][2w]
+  click_f6_cond_f06_pixel_values.f32  that frame's image-encoder input [3][S][S]
 near_threshold lists video-res pixels whose logit is within 1e-4 of 0 (their sign may flip under another
 summation order), so a Java check compares every other pixel exactly.
 """
@@ -144,6 +145,11 @@ def run_case(model, frames, c, out):
     pred.dump[("cond", c["frame"])]["vision_feat"][0].numpy().astype("<f4").tofile(os.path.join(out, fn))
     g["conditioning_vision_feat"] = {"file": fn, "shape": [int(v) for v in pred.dump[("cond", c["frame"])][
         "vision_feat"][0].shape]}
+    if c["name"] == "click_f6":  # the image encoder's input for one frame (128x128x3 float32, 196 KB)
+        pv = sam2_ref.pixel_values(frames[c["frame"]], s)[0]
+        fn = "%s_cond_f%02d_pixel_values.f32" % (c["name"], c["frame"])
+        pv.numpy().astype("<f4").tofile(os.path.join(out, fn))
+        g["conditioning_pixel_values"] = {"file": fn, "shape": [int(v) for v in pv.shape]}
     for k in ("s0", "s1"):
         t = pred.dump[("cond", c["frame"])][k][0]
         fn = "%s_cond_f%02d_%s.f32" % (c["name"], c["frame"], k)
