@@ -82,7 +82,13 @@ class Sam2VideoPredictorGoldenTest {
     JsonNode config = new ObjectMapper().readTree(CKPT.resolve("config.json").toFile());
     settings = Sam2TrackingSettings.fromHfConfig(config);
     golden = new ObjectMapper().readTree(GOLD.resolve("sam2_goldens.json").toFile());
-    for (int f = 0; f < golden.get("num_frames").asInt(); f++) {
+    pixels = loadPixels(golden.get("num_frames").asInt(), cfg.imageSize());
+  }
+
+  /** The committed frames through Sam2Pixels. */
+  static List<float[]> loadPixels(int n, int size) throws IOException {
+    List<float[]> pixels = new ArrayList<>();
+    for (int f = 0; f < n; f++) {
       BufferedImage img = ImageIO.read(FRAMES.resolve(String.format("frame_%02d.png", f)).toFile());
       int w = img.getWidth();
       int h = img.getHeight();
@@ -96,8 +102,9 @@ class Sam2VideoPredictorGoldenTest {
           rgb[i + 2] = (byte) v;
         }
       }
-      pixels.add(Sam2Pixels.pixelValues(rgb, w, h, cfg.imageSize()));
+      pixels.add(Sam2Pixels.pixelValues(rgb, w, h, size));
     }
+    return pixels;
   }
 
   static String sha(float[] v) throws Exception {

@@ -93,6 +93,17 @@ public final class Sam2VideoPredictor implements AutoCloseable {
     }
   }
 
+  /** A predictor over a verified {@link Sam2Bundle}. */
+  public static Sam2VideoPredictor open(
+      Sam2Bundle bundle,
+      OrtEnvironment env,
+      OrtSession.SessionOptions options,
+      int numFrames,
+      IntFunction<float[]> pixels) {
+    return new Sam2VideoPredictor(
+        bundle.dir(), env, options, bundle.params(), bundle.settings(), numFrames, pixels);
+  }
+
   private OrtSession open(List<OrtSession> opened, Path f, OrtSession.SessionOptions o)
       throws OrtException {
     OrtSession s = env.createSession(f.toString(), o);
