@@ -105,6 +105,9 @@ def run_case(model, frames, c, out):
         mask = disc_mask(c["mask_of_frame"])
         Image.fromarray(mask.astype(np.uint8) * 255).save(os.path.join(out, c["name"] + "_prompt.png"), optimize=True)
         kw = {"mask": mask}
+        prepared = sam2_ref.prepare_mask(mask, s)[0, 0].numpy() > 0
+        Image.fromarray(prepared.astype(np.uint8) * 255).save(os.path.join(out, c["name"] + "_prompt_prepared.png"),
+                                                              optimize=True)
     pred.add_prompt(c["frame"], **kw)
     per_frame = {}
     order = []
@@ -171,6 +174,7 @@ def run_case(model, frames, c, out):
               "lowres_shape": list(lows.shape), "maskmem_shape": list(mems.shape)})
     if "mask_of_frame" in c:
         g["prompt_mask"] = c["name"] + "_prompt.png"
+        g["prompt_mask_prepared"] = c["name"] + "_prompt_prepared.png"
     return g
 
 

@@ -72,6 +72,11 @@ public final class Sam2Bundles {
         for (float v : t.get("no_object_pointer", 1, cfg.hidden())) {
           nop.add((double) v);
         }
+        ArrayNode md = m.putArray("mask_downsample");
+        for (float v : t.get("mask_downsample.weight", 1, 1, 4, 4)) {
+          md.add((double) v);
+        }
+        md.add((double) t.get("mask_downsample.bias", 1)[0]);
         float[] tpe = t.get("memory_temporal_positional_encoding", slots, 1, 1, memDim);
         ArrayNode rows = m.putArray("memory_temporal_positional_encoding");
         for (int i = 0; i < slots; i++) {

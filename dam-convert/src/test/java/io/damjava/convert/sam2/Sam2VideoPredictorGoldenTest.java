@@ -34,7 +34,9 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * End to end in Java: the four graphs written from the tiny HF checkpoint, driven by dam-onnx's
  * Sam2VideoPredictor over the 14 committed frames. The result is compared, frame by frame in both
- * directions, with tools/reference/sam2/goldens for the click and the box prompts.
+ * directions, with tools/reference/sam2/goldens for the click, the box and the mask prompts (the
+ * mask as the reference prepared it at image_size,
+ * tools/reference/sam2/goldens/*_prompt_prepared.png).
  *
  * <p>Exact: the frames' pixel_values (SHA-256 of the float32 tensor), the chosen mask token, the
  * occlusion decision, and the binary mask at video resolution. For the mask, pixels the golden
@@ -68,6 +70,9 @@ class Sam2VideoPredictorGoldenTest {
       for (int i = 0; i < 7; i++) {
         System.arraycopy(tpe, i * m, tp[i], 0, m);
       }
+      float[] md = new float[17];
+      System.arraycopy(t.get("mask_downsample.weight", 1, 1, 4, 4), 0, md, 0, 16);
+      md[16] = t.get("mask_downsample.bias", 1)[0];
       params =
           new Sam2VideoParams(
               cfg.imageSize(),
@@ -77,7 +82,8 @@ class Sam2VideoPredictorGoldenTest {
               t.get("no_object_pointer", 1, cfg.hidden()),
               tp,
               0.05f,
-              0.98f);
+              0.98f,
+              md);
     }
     JsonNode config = new ObjectMapper().readTree(CKPT.resolve("config.json").toFile());
     settings = Sam2TrackingSettings.fromHfConfig(config);
@@ -136,14 +142,22 @@ class Sam2VideoPredictorGoldenTest {
     try (OrtSession.SessionOptions o = new OrtSession.SessionOptions()) {
       o.setIntraOpNumThreads(1);
       for (JsonNode c : golden.get("cases")) {
-        if (c.has("mask_of_frame")) {
-          continue; // the mask-prompt input path is not in the Java predictor yet
-        }
         cases++;
         float[] low = lowres(c.get("lowres_file").asText());
         try (Sam2VideoPredictor p = predictor(o)) {
           int f0 = c.get("frame").asInt();
-          if (c.has("box")) {
+          if (c.has("mask_of_frame")) {
+            BufferedImage pm =
+                ImageIO.read(GOLD.resolve(c.get("prompt_mask_prepared").asText()).toFile());
+            int s = params.imageSize();
+            boolean[] mask = new boolean[s * s];
+            for (int y = 0; y < s; y++) {
+              for (int x = 0; x < s; x++) {
+                mask[y * s + x] = pm.getRaster().getSample(x, y, 0) != 0;
+              }
+            }
+            p.addMask(f0, mask);
+          } else if (c.has("box")) {
             JsonNode b = c.get("box");
             p.addPrompt(
                 f0,
@@ -169,6 +183,7 @@ class Sam2VideoPredictorGoldenTest {
           List<Sam2VideoPredictor.Frame> back = p.propagate(true);
           all.addAll(back.subList(1, back.size()));
           assertEquals(pixels.size(), all.size());
+          assertTrue(p.bank().size() <= pixels.size());
           double maxLogit = 0;
           double maxScore = 0;
           for (Sam2VideoPredictor.Frame fr : all) {
@@ -209,7 +224,7 @@ class Sam2VideoPredictorGoldenTest {
         }
       }
     }
-    assertEquals(2, cases);
+    assertEquals(3, cases);
   }
 
   @Test

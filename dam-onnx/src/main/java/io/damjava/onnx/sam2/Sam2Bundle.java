@@ -90,15 +90,19 @@ public record Sam2Bundle(Path dir, Sam2VideoParams params, Sam2TrackingSettings 
             floats(m.path("no_object_pointer")),
             tp,
             (float) m.path("stability_delta").asDouble(0.05),
-            (float) m.path("stability_threshold").asDouble(0.98));
+            (float) m.path("stability_threshold").asDouble(0.98),
+            floats(m.path("mask_downsample")));
     Sam2TrackingSettings settings =
         new Sam2TrackingSettings(
             m.path("num_maskmem").asInt(7),
             m.path("max_object_pointers").asInt(16),
             params.hidden(),
             memDim);
-    if (params.noObjectPointer().length != params.hidden() || tp.length != settings.numMaskmem()) {
-      throw new InvalidBundleException(mf + ": host tensors do not match hidden / num_maskmem");
+    if (params.noObjectPointer().length != params.hidden()
+        || tp.length != settings.numMaskmem()
+        || params.maskDownsample().length != 17) {
+      throw new InvalidBundleException(
+          mf + ": host tensors do not match hidden / num_maskmem / mask_downsample");
     }
     return new Sam2Bundle(dir, params, settings);
   }

@@ -85,4 +85,63 @@ public final class Sam2Numerics {
     }
     return out;
   }
+
+  /**
+   * torch's {@code F.interpolate(mode="bilinear", align_corners=False, antialias=True)} of one
+   * channel [h][w] -> [outH][outW]: a triangle filter widened by the scale when downsampling,
+   * weights normalised per output pixel, the width pass first, then the height pass.
+   */
+  public static float[] antialiasBilinear(float[] src, int h, int w, int outH, int outW) {
+    float[] tmp = new float[h * outW];
+    float[][] wx = new float[outW][];
+    int[] x0 = new int[outW];
+    weights(w, outW, wx, x0);
+    for (int y = 0; y < h; y++) {
+      for (int o = 0; o < outW; o++) {
+        float acc = 0f;
+        for (int j = 0; j < wx[o].length; j++) {
+          acc += wx[o][j] * src[y * w + x0[o] + j];
+        }
+        tmp[y * outW + o] = acc;
+      }
+    }
+    float[][] wy = new float[outH][];
+    int[] y0 = new int[outH];
+    weights(h, outH, wy, y0);
+    float[] out = new float[outH * outW];
+    for (int o = 0; o < outH; o++) {
+      for (int x = 0; x < outW; x++) {
+        float acc = 0f;
+        for (int j = 0; j < wy[o].length; j++) {
+          acc += wy[o][j] * tmp[(y0[o] + j) * outW + x];
+        }
+        out[o * outW + x] = acc;
+      }
+    }
+    return out;
+  }
+
+  private static void weights(int in, int out, float[][] w, int[] start) {
+    float scale = (float) in / (float) out;
+    float support = scale >= 1f ? scale : 1f;
+    float invscale = scale >= 1f ? 1f / scale : 1f;
+    for (int i = 0; i < out; i++) {
+      float center = scale * (i + 0.5f);
+      int xmin = Math.max((int) (center - support + 0.5f), 0);
+      int xsize = Math.min((int) (center + support + 0.5f), in) - xmin;
+      float[] ws = new float[xsize];
+      float total = 0f;
+      for (int j = 0; j < xsize; j++) {
+        float x = (j + xmin - center + 0.5f) * invscale;
+        float v = Math.max(0f, 1f - Math.abs(x));
+        ws[j] = v;
+        total += v;
+      }
+      for (int j = 0; j < xsize; j++) {
+        ws[j] = total != 0f ? ws[j] / total : 0f;
+      }
+      w[i] = ws;
+      start[i] = xmin;
+    }
+  }
 }

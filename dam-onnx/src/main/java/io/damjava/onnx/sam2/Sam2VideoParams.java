@@ -11,6 +11,8 @@ package io.damjava.onnx.sam2;
  * @param memoryTemporalEncoding {@code memory_temporal_positional_encoding} [numMaskmem][memDim]
  * @param stabilityDelta {@code dynamic_multimask_stability_delta}
  * @param stabilityThreshold {@code dynamic_multimask_stability_thresh}
+ * @param maskDownsample {@code mask_downsample} (1 to 1 conv, kernel 4, stride 4): 16 weights,
+ *     row-major, then the bias; it turns a mask prompt into the decoder's mask input
  */
 public record Sam2VideoParams(
     int imageSize,
@@ -20,4 +22,5 @@ public record Sam2VideoParams(
     float[] noObjectPointer,
     float[][] memoryTemporalEncoding,
     float stabilityDelta,
-    float stabilityThreshold) {}
+    float stabilityThreshold,
+    float[] maskDownsample) {}

@@ -178,6 +178,72 @@ public final class Sam2VideoPredictor implements AutoCloseable {
     return out;
   }
 
+  /**
+   * Prompts frame {@code f} with a mask already at image_size x image_size (row-major). As in the
+   * reference, the mask is the frame's output: its logits are mask x 20 - 10, and the low-res ones
+   * are those logits antialias-resized to S/4. The decoder runs on the downsampled mask only to
+   * make the object pointer. An empty mask means the object is absent (score -10, no-object
+   * pointer).
+   */
+  public Frame addMask(int f, boolean[] mask) {
+    if (f < 0 || f >= numFrames) {
+      throw new InvalidInputException(
+          "frame " + f + " is outside the video (frames 0.." + (numFrames - 1) + ")");
+    }
+    int s = p.imageSize();
+    if (mask == null || mask.length != s * s) {
+      throw new InvalidInputException("a SAM 2 mask prompt must be " + s + "x" + s);
+    }
+    float[] high = new float[s * s];
+    boolean appearing = false;
+    for (int i = 0; i < high.length; i++) {
+      high[i] = mask[i] ? 10f : -10f;
+      appearing |= mask[i];
+    }
+    float[] low = Sam2Numerics.antialiasBilinear(high, s, s, s / 4, s / 4);
+    int q = s / 4;
+    float[] md = p.maskDownsample();
+    float[] maskInput = new float[q * q];
+    for (int y = 0; y < q; y++) {
+      for (int x = 0; x < q; x++) {
+        float acc = 0f;
+        for (int ky = 0; ky < 4; ky++) {
+          for (int kx = 0; kx < 4; kx++) {
+            acc += md[ky * 4 + kx] * (mask[(4 * y + ky) * s + 4 * x + kx] ? 1f : 0f);
+          }
+        }
+        maskInput[y * q + x] = acc + md[16];
+      }
+    }
+    float[][] feats = encode(f);
+    Sam2MaskChoice ch =
+        decode(
+            feats[0],
+            false,
+            feats[1],
+            feats[2],
+            new float[4],
+            new long[] {-1, -1},
+            false,
+            maskInput);
+    float[] ptr = appearing ? ch.pointer() : p.noObjectPointer().clone();
+    score = appearing ? 10f : -10f;
+    Map<String, float[]> in = new HashMap<>();
+    Map<String, long[]> shapes = new HashMap<>();
+    int h = p.featSide();
+    put(in, shapes, "vision_feat", feats[0], 1, (long) h * h, p.hidden());
+    put(in, shapes, "mask_logits", high, 1, 1, s, s);
+    put(in, shapes, "from_prompt", new float[] {1f}, 1);
+    put(in, shapes, "object_score", new float[] {score}, 1);
+    float[] mem = run(memoryEncoder, in, shapes, null, "maskmem").get("maskmem");
+    Sam2Numerics.roundToBf16(mem);
+    bank.addConditioning(f, new Sam2MemoryBank.Entry(mem, memPos, ptr, score));
+    conditioning = f;
+    Frame out = new Frame(f, low, score, ch.token(), !appearing, ptr);
+    results.put(f, out);
+    return out;
+  }
+
   /** Tracks from the conditioning frame to the last frame (or, reversed, to frame 0). */
   public List<Frame> propagate(boolean reverse) {
     if (conditioning < 0) {
@@ -269,6 +335,18 @@ public final class Sam2VideoPredictor implements AutoCloseable {
       float[] coords,
       long[] labels,
       boolean multimask) {
+    return decode(image, addNoMemory, s0, s1, coords, labels, multimask, null);
+  }
+
+  private Sam2MaskChoice decode(
+      float[] image,
+      boolean addNoMemory,
+      float[] s0,
+      float[] s1,
+      float[] coords,
+      long[] labels,
+      boolean multimask,
+      float[] maskInput) {
     int c = p.hidden();
     int h = p.featSide();
     Map<String, float[]> in = new HashMap<>();
@@ -278,8 +356,16 @@ public final class Sam2VideoPredictor implements AutoCloseable {
     put(in, shapes, "high_res_s0", s0, 1, c / 8, 4L * h, 4L * h);
     put(in, shapes, "high_res_s1", s1, 1, c / 4, 2L * h, 2L * h);
     put(in, shapes, "point_coords", coords, 1, labels.length, 2);
-    put(in, shapes, "mask_input", new float[16 * h * h], 1, 1, 4L * h, 4L * h);
-    put(in, shapes, "has_mask_input", new float[] {0f}, 1);
+    put(
+        in,
+        shapes,
+        "mask_input",
+        maskInput != null ? maskInput : new float[16 * h * h],
+        1,
+        1,
+        4L * h,
+        4L * h);
+    put(in, shapes, "has_mask_input", new float[] {maskInput != null ? 1f : 0f}, 1);
     Map<String, float[]> out =
         run(decoder, in, shapes, labels, "masks", "iou", "object_score", "pointers");
     int px = 16 * h * h;
