@@ -178,25 +178,35 @@ def run_case(model, frames, c, out):
     return g
 
 
-def main(out):
-    torch.set_num_threads(1)
+def main(out, ckpt=CKPT, n_frames=N_FRAMES, case_list=None, threads=1):
+    global N_FRAMES
+    N_FRAMES = n_frames
+    torch.set_num_threads(threads)
     os.makedirs(out, exist_ok=True)
-    model = sam2_ref.load_model(CKPT)
+    model = sam2_ref.load_model(ckpt)
     frames = [np.asarray(Image.open(os.path.join(FRAMES, "frame_%02d.png" % i)).convert("RGB")) for i in
               range(N_FRAMES)]
     cases = []
     with torch.no_grad():
-        for c in CASES:
+        for c in (case_list or CASES):
             cases.append(run_case(model, frames, c, out))
     with open(os.path.join(out, "sam2_goldens.json"), "w") as fh:
-        json.dump({"generator": "tools/reference/sam2/make_sam2_goldens.py", "checkpoint": "tools/reference/fixtures/sam2-tiny",
+        json.dump({"generator": "tools/reference/sam2/make_sam2_goldens.py",
+                   "checkpoint": "tools/reference/fixtures/sam2-tiny" if ckpt == CKPT else os.path.basename(ckpt),
                    "frames": "tools/reference/sam2/frames", "num_frames": N_FRAMES, "video_size": [H, W],
                    "image_size": model.image_size, "near_threshold_abs": NEAR, "cases": cases}, fh, indent=1)
         fh.write("\n")
 
 
+REAL_WIDTH_CASES = [{"name": "click_f1", "frame": 1, "points": [[disc_center(1)[0], disc_center(1)[1]]], "labels": [1]}]
+
+
 if __name__ == "__main__":
     if len(sys.argv) > 1 and sys.argv[1] == "--frames":
         make_frames(FRAMES)
+    elif len(sys.argv) > 2 and sys.argv[1] == "--real-width":
+        # make_sam2_goldens.py --real-width CKPT OUT: 3 frames, one click on frame 1, at the checkpoint's
+        # widths (e.g. make_sam2_checkpoint.py --preset hiera-tiny); not committed, for an opt-in check
+        main(sys.argv[3], ckpt=sys.argv[2], n_frames=3, case_list=REAL_WIDTH_CASES, threads=2)
     else:
         main(sys.argv[1] if len(sys.argv) > 1 else os.path.join(HERE, "goldens"))
