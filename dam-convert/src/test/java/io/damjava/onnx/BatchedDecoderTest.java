@@ -225,4 +225,18 @@ class BatchedDecoderTest {
     assertEquals(0, differing, name + ": rows whose greedy tokens differ from B = 1");
     assertTrue(worst < 1e-3, name + ": max first-step logit diff " + worst);
   }
+
+  @org.junit.jupiter.api.Test
+  void sharedKvBatchesAreBoundedByTheDirectMemoryBudget() {
+    BundleManifest m = manifests.get("shared");
+    BundleManifest.Dims d = m.dims();
+    Decoder dec = new Decoder(graphs.get("shared"), d, EOS);
+    int length = 20;
+    // prompt 20 + 9 written tokens -> capacity 64 positions per row
+    long perRow = 2L * d.layers() * d.kvHeads() * 64 * d.headDim() * 4;
+    assertEquals(3, dec.maxBatch(length, 10, 3 * perRow + perRow / 2));
+    assertEquals(1, dec.maxBatch(length, 10, 0));
+    Decoder growing = new Decoder(graphs.get("contrib"), manifests.get("contrib").dims(), EOS);
+    assertEquals(Integer.MAX_VALUE, growing.maxBatch(length, 10, 0));
+  }
 }

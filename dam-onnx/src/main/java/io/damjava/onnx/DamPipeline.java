@@ -85,7 +85,12 @@ final class DamPipeline {
     // Regions of one image share the prompt, hence its length: up to MAX_BATCH of them decode
     // together. A video is one sequence; a streamed call decodes one region at a time so that the
     // listener sees one caption's text after another.
+    // With the shared KV cache a batch's buffers are direct memory: half the heap limit at most.
     int per = video || listener != null ? 1 : Math.min(MAX_BATCH, masks.size());
+    per =
+        Math.min(
+            per,
+            decoder.maxBatch(length, options.maxNewTokens(), Runtime.getRuntime().maxMemory() / 2));
     int sequences = video ? 1 : masks.size();
     for (int first = 0; first < sequences; first += per) {
       int batch = Math.min(per, sequences - first);

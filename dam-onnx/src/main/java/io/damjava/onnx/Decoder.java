@@ -142,10 +142,7 @@ final class Decoder {
     FloatBuffer[] buffers = null;
     try {
       if (shared) {
-        // positions written: the prompt, then one per sampled token except the last
-        int need = length + Math.max(limit - 1, 0);
-        int cap = (need + CAPACITY_STEP - 1) / CAPACITY_STEP * CAPACITY_STEP;
-        cap = Math.max(length, Math.min(cap, dims.maxPositions()));
+        int cap = capacity(length, limit);
         long[] shape = {batch, dims.kvHeads(), cap, dims.headDim()};
         buffers = takeBuffers(shape[0] * shape[1] * cap * shape[3]);
         st.useShared(g.env, buffers, shape);
@@ -156,6 +153,30 @@ final class Decoder {
         spare.set(buffers); // no run uses them any more; the next call may
       }
     }
+  }
+
+  /** Shared mode: positions one row's buffer holds, the prompt plus the budget, rounded up. */
+  private int capacity(int length, int limit) {
+    // positions written: the prompt, then one per sampled token except the last
+    int need = length + Math.max(limit - 1, 0);
+    int cap = (need + CAPACITY_STEP - 1) / CAPACITY_STEP * CAPACITY_STEP;
+    return Math.max(length, Math.min(cap, dims.maxPositions()));
+  }
+
+  /**
+   * How many rows of this prompt length and token budget one batch may hold so that the shared KV
+   * buffers (Java direct memory, B x 2 x layers x kvHeads x capacity x headDim floats) stay within
+   * {@code budgetBytes}; at least 1. Unbounded for the growing cache, which ONNX Runtime allocates
+   * natively.
+   */
+  int maxBatch(int length, int maxNew, long budgetBytes) {
+    if (!shared) {
+      return Integer.MAX_VALUE;
+    }
+    int limit = Math.min(maxNew, dims.maxPositions() - length + 1);
+    long perRow =
+        2L * dims.layers() * dims.kvHeads() * capacity(length, limit) * dims.headDim() * 4;
+    return (int) Math.max(1, Math.min(Integer.MAX_VALUE, budgetBytes / perRow));
   }
 
   /**
