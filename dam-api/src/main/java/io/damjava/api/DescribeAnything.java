@@ -41,8 +41,10 @@ public interface DescribeAnything extends AutoCloseable {
   }
 
   /**
-   * Describes several regions of one image in one call (the vision work is batched). Returns one
-   * caption per region, in order; the result equals describing them one at a time.
+   * Describes several regions of one image in one call: the vision work is batched and the regions
+   * prefill and decode together, each with its own sampler and stop, which costs far less than one
+   * call per region. Returns one caption per region, in order; greedy captions equal describing the
+   * regions one at a time (with a seed, each region draws from that seed as its own call would).
    */
   List<Caption> describe(DamImage image, List<Region> regions, GenerationOptions options);
 

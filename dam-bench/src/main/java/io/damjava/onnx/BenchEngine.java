@@ -213,6 +213,10 @@ public final class BenchEngine implements AutoCloseable {
     return t;
   }
 
+  Graphs graphs() {
+    return g;
+  }
+
   /** Whether the bundle's decoder keeps its KV cache in one shared in-place buffer per layer. */
   public boolean sharedKv() {
     return m.dims().kvCache() == BundleManifest.KvCache.SHARED;

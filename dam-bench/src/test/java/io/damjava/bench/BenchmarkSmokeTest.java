@@ -50,17 +50,20 @@ class BenchmarkSmokeTest {
     assertEquals(
         new TreeSet<>(
             List.of(
+                "BatchedDecodeBenchmark.step",
                 "DecodeBenchmark.step",
                 "ModelBenchmark.prefill",
                 "ModelBenchmark.vision",
                 "PreprocessBenchmark.region",
+                "RegionsBenchmark.describe",
                 "SamplingBenchmark.sample",
                 "TokenizerBenchmark.encode",
                 "TokenizerBenchmark.fullDecode",
                 "TokenizerBenchmark.streamDecode")),
         ran,
         labels.toString());
-    // 3 precisions x (vision, prefill, 2 contexts) + 2 sizes + 2 samplers + 3 tokenizer
-    assertEquals(3 * 4 + 2 + 2 + 3, results.size(), labels.toString());
+    // 3 precisions x (vision, prefill, 2 contexts, 3 batches, 2 region modes) + 2 sizes
+    // + 2 samplers + 3 tokenizer
+    assertEquals(3 * 9 + 2 + 2 + 3, results.size(), labels.toString());
   }
 }

@@ -185,6 +185,69 @@ class EndToEndGoldenTest {
     assertMatches(right, both.get(1));
   }
 
+  Stream<Arguments> imageBundles() {
+    return Stream.of(
+        Arguments.of(Style.CONTRIB, KvCache.GROWING),
+        Arguments.of(Style.STANDARD, KvCache.GROWING),
+        Arguments.of(Style.CONTRIB, KvCache.SHARED));
+  }
+
+  private DescribeAnything imageBundle(Style style, KvCache kv) {
+    return kv == KvCache.SHARED
+        ? imageSharedKv
+        : style == Style.CONTRIB ? imageContrib : imageStandard;
+  }
+
+  /**
+   * Every greedy image case in one call, decoded as one batch, forwards and backwards, and twice
+   * over (10 regions: more than one batch of DamPipeline.MAX_BATCH): each row must still be its
+   * golden token for token.
+   */
+  @ParameterizedTest(name = "{0}, {1} KV")
+  @MethodSource("imageBundles")
+  void greedyCasesDecodedTogetherEqualTheirGoldens(Style style, KvCache kv) throws IOException {
+    List<JsonNode> cases = new ArrayList<>();
+    for (JsonNode c : Goldens.cases("tiny-image")) {
+      if (c.get("sampling") == null || c.get("sampling").isNull()) {
+        cases.add(c);
+      }
+    }
+    assertTrue(cases.size() >= 5, "greedy image cases: " + cases.size());
+    JsonNode first = cases.get(0).get("regions").get(0);
+    List<JsonNode> order = new ArrayList<>(cases);
+    java.util.Collections.reverse(order);
+    order.addAll(cases);
+    List<Region> regions = new ArrayList<>();
+    for (JsonNode c : order) {
+      JsonNode r = c.get("regions").get(0);
+      assertEquals(first.get("image").asText(), r.get("image").asText(), "one image per call");
+      regions.add(Region.mask(mask(r)));
+    }
+    List<Caption> got =
+        imageBundle(style, kv).describe(image(first), regions, options(cases.get(0)));
+    assertEquals(order.size(), got.size());
+    for (int i = 0; i < order.size(); i++) {
+      assertMatches(order.get(i), got.get(i));
+    }
+  }
+
+  /** Sampled rows in one batch each draw from their own seeded sampler. */
+  @ParameterizedTest(name = "{0}, {1} KV")
+  @MethodSource("imageBundles")
+  void sampledRowsInOneBatchEachFollowTheirOwnSeed(Style style, KvCache kv) throws IOException {
+    JsonNode c = golden("sampled_left_eye");
+    JsonNode r = c.get("regions").get(0);
+    Mask other = mask(golden("nose_small").get("regions").get(0));
+    List<Caption> got =
+        imageBundle(style, kv)
+            .describe(
+                image(r),
+                List.of(Region.mask(mask(r)), Region.mask(other), Region.mask(mask(r))),
+                options(c));
+    assertMatches(c, got.get(0));
+    assertMatches(c, got.get(2));
+  }
+
   @Test
   void streamingEmitsExactlyTheFinalText() throws IOException {
     JsonNode c = golden("nose_small");

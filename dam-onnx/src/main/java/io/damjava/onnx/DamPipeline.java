@@ -20,15 +20,21 @@ import java.util.List;
  * Preprocessor      image + mask            → 2 × (S,S,3)+(S,S) uint8 per region (full, focal crop)
  * VisionEncoder     (B,4,S,S) ×2 float32    → (B,N,Hv) context/focal → projector → (B,I,H)
  * PromptBuilder     query                   → ids (T) int, -200 per image
- * EmbeddingSplicer  ids (T) + (k,I,H)        → embeds (1,L,H), L = T - k + k·I
- * Decoder           embeds, KV cache        → logits (1,1,V) per step
- * Sampler           logits (V)              → token id
+ * EmbeddingSplicer  ids (T) + (k,I,H)        → embeds (1,L,H) per region, L = T - k + k·I
+ * Decoder           (B,L,H) + KV cache      → logits (B,1,V) per step, B regions together
+ * Sampler           logits (V) per row      → token id, one sampler (seed) per region
  * detokenizer       token ids               → text deltas (listener), final text
  * </pre>
  *
  * Inputs are validated by the caller before this runs. Stateless; thread-safe.
  */
 final class DamPipeline {
+  /**
+   * At most this many regions of one call decode together (one prefill over (B,L,H), one decoder
+   * run per step for all B); more regions go in further batches of this size.
+   */
+  static final int MAX_BATCH = 8;
+
   private final Preprocessor preprocessor;
   private final VisionEncoder vision;
   private final PromptBuilder prompts;
@@ -75,19 +81,44 @@ final class DamPipeline {
     float[] images = vision.encode(regions); // (B, I, H)
     long encoded = System.nanoTime();
     List<Caption> captions = new ArrayList<>();
-    for (int first = 0; first < masks.size(); first += video ? masks.size() : 1) {
-      int length = splicer.length(promptIds);
+    int length = splicer.length(promptIds);
+    // Regions of one image share the prompt, hence its length: up to MAX_BATCH of them decode
+    // together. A video is one sequence; a streamed call decodes one region at a time so that the
+    // listener sees one caption's text after another.
+    // With the shared KV cache a batch's buffers are direct memory: half the heap limit at most.
+    int per = video || listener != null ? 1 : Math.min(MAX_BATCH, masks.size());
+    per =
+        Math.min(
+            per,
+            decoder.maxBatch(length, options.maxNewTokens(), Runtime.getRuntime().maxMemory() / 2));
+    int sequences = video ? 1 : masks.size();
+    for (int first = 0; first < sequences; first += per) {
+      int batch = Math.min(per, sequences - first);
       FloatBuffer embeds = splicer.splice(promptIds, images, first); // (1, L, H)
-      try (GenerationState st = new GenerationState(maxPositions)) {
-        Sampler sampler = Samplers.of(options, Samplers.seedFor(options));
-        Decoder.Output out =
+      if (batch > 1) {
+        FloatBuffer rows = Tensors.floats((long) batch * embeds.remaining()); // (B, L, H)
+        rows.put(embeds);
+        for (int b = 1; b < batch; b++) {
+          rows.put(splicer.splice(promptIds, images, first + b));
+        }
+        embeds = rows.flip();
+      }
+      try (GenerationState st = new GenerationState(maxPositions, batch)) {
+        Sampler[] samplers = new Sampler[batch];
+        TextTokenizer.Stream[] texts = new TextTokenizer.Stream[batch];
+        for (int b = 0; b < batch; b++) {
+          samplers[b] = Samplers.of(options, Samplers.seedFor(options));
+          texts[b] = tokenizer.newStream();
+        }
+        Decoder.Output[] outs =
             decoder.generate(
                 st,
                 embeds,
+                batch,
                 length,
                 options.maxNewTokens(),
-                sampler,
-                tokenizer.newStream(),
+                samplers,
+                texts,
                 listener,
                 cancel);
         Timings t =
@@ -97,8 +128,10 @@ final class DamPipeline {
                 Duration.ofNanos(st.prefillNanos),
                 Duration.ofNanos(st.decodeNanos),
                 Duration.ofNanos(System.nanoTime() - start));
-        String text = tokenizer.decode(out.tokens()).strip();
-        captions.add(new Caption(text, out.tokens(), length, out.stop(), t));
+        for (Decoder.Output out : outs) {
+          String text = tokenizer.decode(out.tokens()).strip();
+          captions.add(new Caption(text, out.tokens(), length, out.stop(), t));
+        }
       }
     }
     return captions;

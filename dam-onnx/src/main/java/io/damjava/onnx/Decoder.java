@@ -21,14 +21,17 @@ import java.util.concurrent.atomic.AtomicReference;
  * OrtSession.Result} stays open as the next run's input and is closed right after it.
  *
  * <pre>
- * prefill: embeds (1,L,H), attention_mask ones (1,L), position_ids [0..L-1] (1,L),
- *          past.* empty (1,kvHeads,0,headDim)  --> logits (1,1,V), present.* (1,kvHeads,L,headDim)
- * step:    embeds (1,1,H) from embed_tokens, attention_mask ones (1,P+1), position_ids [[P]],
- *          past.* = previous present.*          --> logits (1,1,V), present.* (1,kvHeads,P+1,headDim)
+ * prefill: embeds (B,L,H), attention_mask ones (B,L), position_ids [0..L-1] (B,L),
+ *          past.* empty (B,kvHeads,0,headDim)  --> logits (B,1,V), present.* (B,kvHeads,L,headDim)
+ * step:    embeds (B,1,H) from embed_tokens, attention_mask ones (B,P+1), position_ids P (B,1),
+ *          past.* = previous present.*          --> logits (B,1,V), present.* (B,kvHeads,P+1,headDim)
  * </pre>
  *
+ * <p>B sequences of one prompt length (the regions of one call) decode together; every row has its
+ * own sampler and stop, and rows that stopped ride along until the last one stops.
+ *
  * <p>With {@code dims.kvCache = shared} (contrib graphs only) past and present are one preallocated
- * buffer per layer and role, {@code (1,kvHeads,C,headDim)} with C = the prompt length plus the
+ * buffer per layer and role, {@code (B,kvHeads,C,headDim)} with C = the prompt length plus the
  * token budget rounded up to {@link #CAPACITY_STEP} (at most maxPositions). The same tensor is the
  * {@code past_key_values.*} input and the pinned {@code present.*} output of every run;
  * GroupQueryAttention sees equal past and present pointers and writes the new rows in place at
@@ -98,25 +101,82 @@ final class Decoder {
       TextTokenizer.Stream text,
       CaptionListener listener,
       Cancellation cancel) {
+    return generate(
+        st,
+        prompt,
+        1,
+        length,
+        maxNew,
+        new Sampler[] {sampler},
+        new TextTokenizer.Stream[] {text},
+        listener,
+        cancel)[0];
+  }
+
+  /**
+   * B sequences of one prompt length decoded together: one prefill over {@code (B, L, H)}, then one
+   * decoder run per step for all B, each row sampled by its own sampler. A row that reached its EOS
+   * keeps being fed a token (its outputs ignored) until every row has stopped, so all rows share
+   * one past length and no padding is needed. The weights are read once per step for all B rows:
+   * that is the throughput gain of a memory-bound decode.
+   *
+   * @param prompt (B, L, H) float32 direct buffer
+   * @param listener receives row 0's tokens and text; only with {@code batch == 1}
+   * @return one output per row
+   */
+  Output[] generate(
+      GenerationState st,
+      FloatBuffer prompt,
+      int batch,
+      int length,
+      int maxNew,
+      Sampler[] samplers,
+      TextTokenizer.Stream[] texts,
+      CaptionListener listener,
+      Cancellation cancel) {
+    if (listener != null && batch != 1) {
+      throw new IllegalArgumentException("a listener streams one sequence only");
+    }
     long t0 = System.nanoTime();
     int limit = Math.min(maxNew, dims.maxPositions() - length + 1);
     FloatBuffer[] buffers = null;
     try {
       if (shared) {
-        // positions written: the prompt, then one per sampled token except the last
-        int need = length + Math.max(limit - 1, 0);
-        int cap = (need + CAPACITY_STEP - 1) / CAPACITY_STEP * CAPACITY_STEP;
-        cap = Math.max(length, Math.min(cap, dims.maxPositions()));
-        long[] shape = {1, dims.kvHeads(), cap, dims.headDim()};
-        buffers = takeBuffers(shape[1] * cap * shape[3]);
+        int cap = capacity(length, limit);
+        long[] shape = {batch, dims.kvHeads(), cap, dims.headDim()};
+        buffers = takeBuffers(shape[0] * shape[1] * cap * shape[3]);
         st.useShared(g.env, buffers, shape);
       }
-      return decode(st, prompt, length, limit, sampler, text, listener, cancel, t0);
+      return decode(st, prompt, batch, length, limit, samplers, texts, listener, cancel, t0);
     } finally {
       if (buffers != null) {
         spare.set(buffers); // no run uses them any more; the next call may
       }
     }
+  }
+
+  /** Shared mode: positions one row's buffer holds, the prompt plus the budget, rounded up. */
+  private int capacity(int length, int limit) {
+    // positions written: the prompt, then one per sampled token except the last
+    int need = length + Math.max(limit - 1, 0);
+    int cap = (need + CAPACITY_STEP - 1) / CAPACITY_STEP * CAPACITY_STEP;
+    return Math.max(length, Math.min(cap, dims.maxPositions()));
+  }
+
+  /**
+   * How many rows of this prompt length and token budget one batch may hold so that the shared KV
+   * buffers (Java direct memory, B x 2 x layers x kvHeads x capacity x headDim floats) stay within
+   * {@code budgetBytes}; at least 1. Unbounded for the growing cache, which ONNX Runtime allocates
+   * natively.
+   */
+  int maxBatch(int length, int maxNew, long budgetBytes) {
+    if (!shared) {
+      return Integer.MAX_VALUE;
+    }
+    int limit = Math.min(maxNew, dims.maxPositions() - length + 1);
+    long perRow =
+        2L * dims.layers() * dims.kvHeads() * capacity(length, limit) * dims.headDim() * 4;
+    return (int) Math.max(1, Math.min(Integer.MAX_VALUE, budgetBytes / perRow));
   }
 
   /**
@@ -137,63 +197,94 @@ final class Decoder {
     return b;
   }
 
-  private Output decode(
+  private Output[] decode(
       GenerationState st,
       FloatBuffer prompt,
+      int batch,
       int length,
       int limit,
-      Sampler sampler,
-      TextTokenizer.Stream text,
+      Sampler[] samplers,
+      TextTokenizer.Stream[] texts,
       CaptionListener listener,
       Cancellation cancel,
       long t0) {
-    prefill(st, prompt, length);
+    prefill(st, prompt, batch, length);
     st.prefillNanos = System.nanoTime() - t0;
     t0 = System.nanoTime();
-    int[] out = new int[limit];
-    int n = 0;
-    StopReason stop = StopReason.MAX_TOKENS;
-    while (n < limit) {
+    int[][] out = new int[batch][limit];
+    int[] n = new int[batch];
+    StopReason[] stop = new StopReason[batch];
+    int running = batch;
+    int[] ids = new int[batch];
+    int steps = 0;
+    while (running > 0 && steps < limit) {
       if (cancel != null && cancel.isCancelled()) {
-        stop = StopReason.CANCELLED;
+        for (int b = 0; b < batch; b++) {
+          if (stop[b] == null) {
+            stop[b] = StopReason.CANCELLED;
+          }
+        }
+        running = 0;
         break;
       }
-      int id = sampler.sample(readLogits(st));
-      if (id == eos) {
-        stop = StopReason.EOS;
-        break;
+      FloatBuffer all = Graphs.output(st.kv, logits, "decoder").getFloatBuffer(); // (B,1,V)
+      int vocab = all.remaining() / batch;
+      for (int b = 0; b < batch; b++) {
+        if (stop[b] != null) {
+          ids[b] = eos; // a filler whose outputs are ignored
+          continue;
+        }
+        int id = samplers[b].sample(rowLogits(st, all, b, vocab));
+        ids[b] = id;
+        if (id == eos) {
+          stop[b] = StopReason.EOS;
+          running--;
+          continue;
+        }
+        out[b][n[b]++] = id;
+        if (b == 0) {
+          emit(id, texts[0], listener);
+        }
       }
-      out[n++] = id;
-      emit(id, text, listener);
-      if (n < limit) {
-        step(st, id);
+      steps++;
+      if (running > 0 && steps < limit) {
+        step(st, ids, batch);
       }
     }
     if (listener != null) {
-      String rest = text.finish();
+      String rest = texts[0].finish();
       if (!rest.isEmpty()) {
         listener.onText(rest);
       }
     }
     st.decodeNanos = System.nanoTime() - t0;
-    return new Output(java.util.Arrays.copyOf(out, n), stop);
+    Output[] result = new Output[batch];
+    for (int b = 0; b < batch; b++) {
+      StopReason s = stop[b] == null ? StopReason.MAX_TOKENS : stop[b];
+      result[b] = new Output(java.util.Arrays.copyOf(out[b], n[b]), s);
+    }
+    return result;
   }
 
-  private void prefill(GenerationState st, FloatBuffer prompt, int length) {
-    LongBuffer pos = Tensors.longs(length); // (1, L) int64
-    for (int i = 0; i < length; i++) {
-      pos.put(i, i);
+  private void prefill(GenerationState st, FloatBuffer prompt, int batch, int length) {
+    LongBuffer pos = Tensors.longs(batch * length); // (B, L) int64
+    for (int b = 0; b < batch; b++) {
+      for (int i = 0; i < length; i++) {
+        pos.put(b * length + i, i);
+      }
     }
     Map<String, OnnxTensorLike> in = new HashMap<>();
-    in.put(embeds, st.prefill(Tensors.of(g.env, prompt, 1, length, dims.hidden())));
-    in.put(mask, st.prefill(Tensors.of(g.env, st.ones.duplicate().limit(length), 1, length)));
-    in.put(positions, st.prefill(Tensors.of(g.env, pos, 1, length)));
+    in.put(embeds, st.prefill(Tensors.of(g.env, prompt, batch, length, dims.hidden())));
+    in.put(
+        mask,
+        st.prefill(Tensors.of(g.env, st.ones.duplicate().limit(batch * length), batch, length)));
+    in.put(positions, st.prefill(Tensors.of(g.env, pos, batch, length)));
     if (shared) {
       st.advance(runShared(in, st), length);
       st.releasePrefill();
       return;
     }
-    long[] empty = {1, dims.kvHeads(), 0, dims.headDim()};
+    long[] empty = {batch, dims.kvHeads(), 0, dims.headDim()};
     for (int i = 0; i < dims.layers(); i++) {
       in.put(pastKey[i], st.prefill(Tensors.emptyKv(g.env, fp16Kv, empty)));
       in.put(pastValue[i], st.prefill(Tensors.emptyKv(g.env, fp16Kv, empty)));
@@ -202,16 +293,18 @@ final class Decoder {
     st.releasePrefill();
   }
 
-  private void step(GenerationState st, int id) {
+  private void step(GenerationState st, int[] ids, int batch) {
     BundleManifest.GraphSpec es = g.specs.embedTokens();
     int p = st.pastLength;
-    st.tokenId.put(0, id);
-    st.position.put(0, p);
-    try (OnnxTensor ids = Tensors.of(g.env, st.tokenId, 1, 1);
+    for (int b = 0; b < batch; b++) {
+      st.tokenId.put(b, ids[b]);
+      st.position.put(b, p);
+    }
+    try (OnnxTensor idTensor = Tensors.of(g.env, st.tokenId.duplicate().limit(batch), batch, 1);
         OrtSession.Result e =
-            Graphs.run(g.embedTokens, "embedTokens", Map.of(es.input("ids"), ids));
-        OnnxTensor m = Tensors.of(g.env, st.ones.duplicate().limit(p + 1), 1, p + 1);
-        OnnxTensor pos = Tensors.of(g.env, st.position, 1, 1)) {
+            Graphs.run(g.embedTokens, "embedTokens", Map.of(es.input("ids"), idTensor));
+        OnnxTensor m = Tensors.of(g.env, st.ones.duplicate().limit(batch * (p + 1)), batch, p + 1);
+        OnnxTensor pos = Tensors.of(g.env, st.position.duplicate().limit(batch), batch, 1)) {
       Map<String, OnnxTensorLike> in = new HashMap<>();
       in.put(embeds, Graphs.output(e, es.output("embeds"), "embedTokens"));
       in.put(mask, m);
@@ -240,12 +333,12 @@ final class Decoder {
     return Graphs.run(g.decoder, "decoder", in, logitsOnly, pinned);
   }
 
-  private float[] readLogits(GenerationState st) {
-    FloatBuffer b = Graphs.output(st.kv, logits, "decoder").getFloatBuffer(); // (1,1,V)
-    if (st.logits.length != b.remaining()) {
-      st.logits = new float[b.remaining()];
+  /** Row {@code b} of the (B,1,V) logits, copied into the state's reused array. */
+  private static float[] rowLogits(GenerationState st, FloatBuffer all, int b, int vocab) {
+    if (st.logits.length != vocab) {
+      st.logits = new float[vocab];
     }
-    b.get(st.logits);
+    all.get(b * vocab, st.logits);
     return st.logits;
   }
 

@@ -14,13 +14,13 @@ import java.util.List;
  * the per-stage clocks. Created per call and closed in a {@code finally}; never shared.
  */
 final class GenerationState implements AutoCloseable {
-  final LongBuffer ones; // (maxPositions) int64 ones; attention_mask views over its prefix
-  final LongBuffer position = Tensors.longs(1); // (1,1) int64 position of the new token
-  final LongBuffer tokenId = Tensors.longs(1); // (1,1) int64 id of the new token
-  float[] logits = new float[0]; // (V) last position's logits
-  OrtSession.Result kv; // last decoder run: logits (1,1,V), present.* (1,kvHeads,P,headDim)
+  final LongBuffer ones; // (B*maxPositions) int64 ones; attention_mask views over its prefix
+  final LongBuffer position; // (B,1) int64 position of the new tokens
+  final LongBuffer tokenId; // (B,1) int64 ids of the new tokens
+  float[] logits = new float[0]; // (V) one row's last-position logits
+  OrtSession.Result kv; // last decoder run: logits (B,1,V), present.* (B,kvHeads,P,headDim)
   int pastLength; // P: positions held by kv
-  // Shared KV mode only: one (1,kvHeads,capacity,headDim) buffer per layer and role, the decoder's
+  // Shared KV mode only: one (B,kvHeads,capacity,headDim) buffer per layer and role, the decoder's
   // past and (pinned) present at once; GroupQueryAttention writes position P in place.
   OnnxTensor[] sharedKey;
   OnnxTensor[] sharedValue;
@@ -30,8 +30,15 @@ final class GenerationState implements AutoCloseable {
   private final List<OnnxTensor> prefillOnly = new ArrayList<>();
 
   GenerationState(int maxPositions) {
-    ones = Tensors.longs(maxPositions);
-    for (int i = 0; i < maxPositions; i++) {
+    this(maxPositions, 1);
+  }
+
+  /** State for {@code batch} sequences decoded together. */
+  GenerationState(int maxPositions, int batch) {
+    ones = Tensors.longs(batch * maxPositions);
+    position = Tensors.longs(batch);
+    tokenId = Tensors.longs(batch);
+    for (int i = 0; i < batch * maxPositions; i++) {
       ones.put(i, 1L);
     }
   }
