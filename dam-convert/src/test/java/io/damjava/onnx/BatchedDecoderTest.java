@@ -46,21 +46,20 @@ class BatchedDecoderTest {
   void convert(@TempDir Path tmp) {
     OrtRuntime.Setup rt = OrtRuntime.setup(1, Device.cpu(), false);
     String[] names = {"contrib", "shared", "standard", "int8", "int4"};
-    try (var opts = rt.options()) {
-      for (String name : names) {
-        Path out = tmp.resolve(name);
-        ConvertOptions o = ConvertOptions.of(SharedKvDecoderTest.CKPT, out);
-        o = name.equals("shared") ? o.withKvCache(KvCache.SHARED) : o;
-        o = name.equals("standard") ? o.withStyle(Style.STANDARD) : o;
-        o = name.equals("int8") ? o.withPrecision(Precision.INT8) : o;
-        o = name.equals("int4") ? o.withPrecision(Precision.INT4) : o;
-        Converter.run(o);
-        BundleManifest m = ManifestIo.read(out);
-        Graphs g = new Graphs(out, m, rt.env(), opts);
-        open.add(g);
-        graphs.put(name, g);
-        manifests.put(name, m);
-      }
+    rt.options().close(); // the loader makes options per graph
+    for (String name : names) {
+      Path out = tmp.resolve(name);
+      ConvertOptions o = ConvertOptions.of(SharedKvDecoderTest.CKPT, out);
+      o = name.equals("shared") ? o.withKvCache(KvCache.SHARED) : o;
+      o = name.equals("standard") ? o.withStyle(Style.STANDARD) : o;
+      o = name.equals("int8") ? o.withPrecision(Precision.INT8) : o;
+      o = name.equals("int4") ? o.withPrecision(Precision.INT4) : o;
+      Converter.run(o);
+      BundleManifest m = ManifestIo.read(out);
+      Graphs g = new Graphs(out, m, new SessionLoader(rt, x -> {}));
+      open.add(g);
+      graphs.put(name, g);
+      manifests.put(name, m);
     }
   }
 
