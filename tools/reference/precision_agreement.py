@@ -21,6 +21,10 @@ Reported per mode against fp16: sequences identical over all tokens; mean number
 equal; and teacher-forced top-1 agreement (each mode scores the fp16 mode's own sequence, so one
 early flip does not cascade). Also the fp16 mode's top-1/top-2 logit margins.
 
+Cost: about 7 full passes of prompts x (prompt-len + tokens) positions through the decoder (about
+3e12 multiply-adds at the defaults with 2 layers); on an AVX-512 CPU with Debian's OpenBLAS set
+OPENBLAS_CORETYPE=SkylakeX (see docs/PERFORMANCE.md "Fairness and method"), else it is ~5x slower.
+
 Usage: /usr/bin/python3 tools/reference/precision_agreement.py [--layers 2] [--prompts 128]
        [--tokens 100] [--prompt-len 32] [--threads 2]
 """
