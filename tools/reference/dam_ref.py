@@ -220,7 +220,8 @@ def sample_token(logits_f32, rng, temperature=1.0, top_k=0, top_p=1.0):
 def _load_dir(d):
     with open(os.path.join(d, "config.json")) as fh:
         cfg = json.load(fh)
-    w, _ = safetensors_io.load_file(os.path.join(d, "model.safetensors"))
+    # single model.safetensors or sharded with model.safetensors.index.json; F32/F16/BF16 -> float32
+    w, _ = safetensors_io.load_dir(d)
     return cfg, {k: torch.from_numpy(v) for k, v in w.items()}
 
 

@@ -139,3 +139,31 @@ def decode(data, to_float32=True):
 def load_file(path, to_float32=True):
     with open(path, "rb") as f:
         return decode(f.read(), to_float32=to_float32)
+
+
+def load_dir(d, to_float32=True):
+    """Weights of one checkpoint subfolder, laid out as Hugging Face writes them: a single
+    model.safetensors, or the shards named by model.safetensors.index.json ("weight_map": tensor ->
+    shard file; the real nvidia/DAM-3B llm/ is two shards). Any of F32/F16/BF16. Returns
+    ({name: np.ndarray}, metadata of the first file). Fails if a tensor the index names is missing
+    from its shard or appears in two files."""
+    import os
+    index = os.path.join(d, "model.safetensors.index.json")
+    if not os.path.isfile(index):
+        return load_file(os.path.join(d, "model.safetensors"), to_float32=to_float32)
+    with open(index) as fh:
+        weight_map = json.load(fh)["weight_map"]
+    out, meta = {}, None
+    for shard in sorted(set(weight_map.values())):
+        if "/" in shard or "\\" in shard or shard.startswith("."):
+            raise ValueError("%s: bad shard name %r" % (index, shard))
+        t, m = load_file(os.path.join(d, shard), to_float32=to_float32)
+        meta = m if meta is None else meta
+        for k, v in t.items():
+            if k in out:
+                raise ValueError("%s: tensor %s is in two shards" % (d, k))
+            out[k] = v
+    missing = sorted(k for k in weight_map if k not in out)
+    if missing:
+        raise ValueError("%s: tensors named by the index but absent from their shards: %s" % (d, missing[:5]))
+    return out, meta or {}

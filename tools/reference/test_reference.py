@@ -1,4 +1,5 @@
 """Unit tests of the reference: /usr/bin/python3 -m unittest discover -s tools/reference"""
+import json
 import os
 import sys
 import tempfile
@@ -72,6 +73,63 @@ class SafetensorsTest(unittest.TestCase):
             safetensors_io.save_file(t, p, dtype="F16")
             back, _ = safetensors_io.load_file(p)
             np.testing.assert_array_equal(back["a"], t["a"].astype(np.float16).astype(np.float32))
+
+
+class CheckpointLayoutTest(unittest.TestCase):
+    """The reference loads what a user may have: llm/ sharded with model.safetensors.index.json
+    (as nvidia/DAM-3B ships it) or a single file, in F16 or BF16."""
+
+    def _copy_sharded(self, d, dtype):
+        import shutil
+        dst = os.path.join(d, "ckpt")
+        shutil.copytree(TINY, dst)
+        llm = os.path.join(dst, "llm")
+        t, _ = safetensors_io.load_file(os.path.join(llm, "model.safetensors"))
+        names = sorted(t)
+        weight_map = {}
+        for part in range(2):
+            shard = "model-%05d-of-00002.safetensors" % (part + 1)
+            safetensors_io.save_file({k: t[k] for k in names[part::2]}, os.path.join(llm, shard), dtype=dtype)
+            weight_map.update({k: shard for k in names[part::2]})
+        os.remove(os.path.join(llm, "model.safetensors"))
+        with open(os.path.join(llm, "model.safetensors.index.json"), "w") as fh:
+            json.dump({"metadata": {}, "weight_map": weight_map}, fh)
+        return dst, t
+
+    def test_sharded_f16_and_bf16(self):
+        ref = dam_ref.DAMReference(TINY)
+        ids = torch.tensor([1, 5, 9, 33, 7])
+        with torch.no_grad():
+            want, _ = ref.llm_forward(ref.embed_ids(ids))
+        with tempfile.TemporaryDirectory() as d:
+            for dtype in ("F16", "BF16"):
+                ckpt, single = self._copy_sharded(os.path.join(d, dtype), dtype)
+                w, _ = safetensors_io.load_dir(os.path.join(ckpt, "llm"))
+                self.assertEqual(sorted(w), sorted(single))
+                for k in single:
+                    exp = single[k] if dtype == "F16" else torch.from_numpy(single[k]).to(
+                        torch.bfloat16).float().numpy()
+                    np.testing.assert_array_equal(w[k], exp)
+                m = dam_ref.DAMReference(ckpt)
+                with torch.no_grad():
+                    got, _ = m.llm_forward(m.embed_ids(ids))
+                if dtype == "F16":  # the fixture is F16 already: bit-identical
+                    self.assertTrue(torch.equal(got, want))
+                else:  # bf16 rounding of the weights: close, not equal
+                    self.assertFalse(torch.equal(got, want))
+                    self.assertLess(float((got - want).abs().max()), 0.1 * float(want.abs().max()) + 1e-3)
+
+    def test_index_naming_a_missing_tensor_fails(self):
+        with tempfile.TemporaryDirectory() as d:
+            ckpt, _ = self._copy_sharded(d, "F16")
+            idx = os.path.join(ckpt, "llm", "model.safetensors.index.json")
+            with open(idx) as fh:
+                j = json.load(fh)
+            j["weight_map"]["model.extra.weight"] = "model-00001-of-00002.safetensors"
+            with open(idx, "w") as fh:
+                json.dump(j, fh)
+            with self.assertRaisesRegex(ValueError, "model.extra.weight"):
+                safetensors_io.load_dir(os.path.join(ckpt, "llm"))
 
 
 class FocalCropTest(unittest.TestCase):

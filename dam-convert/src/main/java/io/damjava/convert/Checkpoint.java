@@ -16,6 +16,7 @@ public final class Checkpoint implements AutoCloseable {
   private final CheckpointConfigs.Vision vision;
   private final CheckpointConfigs.Context context;
   private final CheckpointConfigs.Preprocessor preprocessor;
+  private final CheckpointConfigs.Generation generation;
   private final TensorSet llmTensors;
   private final TensorSet visionTensors;
   private final TensorSet contextTensors;
@@ -31,6 +32,7 @@ public final class Checkpoint implements AutoCloseable {
         CheckpointConfigs.projector(dir.resolve("mm_projector/config.json"));
     this.preprocessor =
         CheckpointConfigs.preprocessor(dir.resolve("vision_tower/preprocessor_config.json"));
+    this.generation = CheckpointConfigs.generation(dir.resolve("llm/generation_config.json"));
     this.llmTensors = sets[0];
     this.visionTensors = sets[1];
     this.contextTensors = sets[2];
@@ -98,26 +100,76 @@ public final class Checkpoint implements AutoCloseable {
               + context.type()
               + " is not supported");
     }
-    if (context.maskedCrossAttn() || context.contextImageAsQueries()) {
-      throw new CheckpointException(
-          where
-              + "context_provider/config.json: masked_cross_attn / context_image_as_queries are not supported");
-    }
-    if (context.hidden() != vision.hidden()) {
-      throw new CheckpointException(
-          where
-              + "context_provider/config.json: hidden_size "
-              + context.hidden()
-              + " differs from vision_tower's "
-              + vision.hidden());
-    }
-    if (!"cls_patch".equals(root.selectFeature())) {
-      throw new CheckpointException(
-          where
-              + "config.json: mm_vision_select_feature "
-              + root.selectFeature()
-              + " is not supported (cls_patch)");
-    }
+    refuseIf(
+        context.maskedCrossAttn(),
+        "context_provider/config.json",
+        "masked_cross_attn",
+        "true",
+        "the focal graph has no full-image mask input for the cross-attention bias");
+    refuseIf(
+        context.contextImageAsQueries(),
+        "context_provider/config.json",
+        "context_image_as_queries",
+        "true",
+        "the focal graph takes the crop as queries and the full image as context");
+    refuseIf(
+        context.treatImageAsCimage(),
+        "context_provider/config.json",
+        "treat_image_as_cimage",
+        "true",
+        "the engine describes a crop equal to the full image without the context provider,"
+            + " as the official code does only when this is false");
+    refuseIf(
+        context.layerIndices() != null,
+        "context_provider/config.json",
+        "context_provider_layer_indices",
+        context.layerIndices(),
+        "only null (an adapter after every SigLIP block) is modelled");
+    refuseIf(
+        context.layers() < vision.layers(),
+        "context_provider/config.json",
+        "num_hidden_layers",
+        String.valueOf(context.layers()),
+        "the official encoder loop indexes one adapter per vision_tower block ("
+            + vision.layers()
+            + ")");
+    refuseIf(
+        context.hidden() != vision.hidden(),
+        "context_provider/config.json",
+        "hidden_size",
+        String.valueOf(context.hidden()),
+        "it must equal vision_tower's " + vision.hidden());
+    refuseIf(
+        vision.channels() != 3,
+        "vision_tower/config.json",
+        "num_channels",
+        String.valueOf(vision.channels()),
+        "the RGB patch conv takes 3 channels");
+    refuseIf(
+        root.maskEncoder(),
+        "config.json",
+        "mask_encoder_cfg",
+        "(set)",
+        "the official loader raises 'Mask encoder is not supported'");
+    refuseIf(
+        root.selectFeature() == null,
+        "config.json",
+        "mm_vision_select_feature",
+        "(absent)",
+        "the official VisionTower.feature_select fails on None; DAM-3B uses cls_patch");
+    refuseIf(
+        !"cls_patch".equals(root.selectFeature()),
+        "config.json",
+        "mm_vision_select_feature",
+        root.selectFeature(),
+        "only cls_patch (all 729 tokens) is supported; patch drops the first token and the"
+            + " projector's 27x27 reshape fails");
+    refuseIf(
+        root.selectLayer() == null,
+        "config.json",
+        "mm_vision_select_layer",
+        "(absent)",
+        "the official code indexes hidden_states with it; DAM-3B uses -2");
     if (!"resize".equals(root.aspectRatio())) {
       throw new CheckpointException(
           where
@@ -125,6 +177,36 @@ public final class Checkpoint implements AutoCloseable {
               + root.aspectRatio()
               + " is not supported (resize)");
     }
+    refuseIf(
+        !"silu".equals(llm.act()),
+        "llm/config.json",
+        "hidden_act",
+        llm.act(),
+        "the decoder's MLP is SwiGLU with silu");
+    refuseIf(
+        llm.attentionBias(),
+        "llm/config.json",
+        "attention_bias",
+        "true",
+        "the decoder's q/k/v/o projections have no bias");
+    refuseIf(
+        llm.mlpBias(),
+        "llm/config.json",
+        "mlp_bias",
+        "true",
+        "the decoder's gate/up/down projections have no bias");
+    refuseIf(
+        llm.ropeTheta() <= 0,
+        "llm/config.json",
+        "rope_theta",
+        String.valueOf(llm.ropeTheta()),
+        "it must be positive");
+    refuseIf(
+        !(llm.rmsEps() > 0),
+        "llm/config.json",
+        "rms_norm_eps",
+        String.valueOf(llm.rmsEps()),
+        "it must be positive");
     int blocks = visionBlocks();
     if (blocks < 1 || blocks > vision.layers() || blocks > context.layers()) {
       throw new CheckpointException(
@@ -137,9 +219,18 @@ public final class Checkpoint implements AutoCloseable {
               + vision.layers());
     }
     if (llm.heads() * llm.headDim() <= 0
+        || llm.kvHeads() <= 0
         || llm.heads() % llm.kvHeads() != 0
         || llm.headDim() % 2 != 0) {
-      throw new CheckpointException(where + "llm/config.json: inconsistent attention heads");
+      throw new CheckpointException(
+          where
+              + "llm/config.json: inconsistent attention heads: num_attention_heads = "
+              + llm.heads()
+              + ", num_key_value_heads = "
+              + llm.kvHeads()
+              + ", head_dim = "
+              + llm.headDim()
+              + " (heads must be a multiple of key-value heads, head_dim even)");
     }
     if (preprocessor.resample() != 3) {
       throw new CheckpointException(
@@ -147,6 +238,13 @@ public final class Checkpoint implements AutoCloseable {
               + "vision_tower/preprocessor_config.json: resample "
               + preprocessor.resample()
               + " is not bicubic (3)");
+    }
+  }
+
+  private void refuseIf(boolean bad, String file, String field, String value, String why) {
+    if (bad) {
+      throw new CheckpointException(
+          dir + "/" + file + ": " + field + " = " + value + " is not supported: " + why);
     }
   }
 
@@ -178,6 +276,11 @@ public final class Checkpoint implements AutoCloseable {
 
   public CheckpointConfigs.Preprocessor preprocessor() {
     return preprocessor;
+  }
+
+  /** llm/generation_config.json as it applies to DAM's generate call. */
+  public CheckpointConfigs.Generation generation() {
+    return generation;
   }
 
   public TensorSet llmTensors() {

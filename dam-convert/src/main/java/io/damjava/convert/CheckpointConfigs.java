@@ -15,9 +15,19 @@ import java.util.List;
 public final class CheckpointConfigs {
   private CheckpointConfigs() {}
 
-  /** Root config.json fields the converter uses. */
+  /**
+   * Root config.json fields the converter uses.
+   *
+   * @param selectLayer {@code mm_vision_select_layer}; {@code null} when absent
+   * @param selectFeature {@code mm_vision_select_feature}; {@code null} when absent
+   * @param maskEncoder {@code mask_encoder_cfg} is present and not null
+   */
   public record Root(
-      String aspectRatio, int selectLayer, String selectFeature, int modelMaxLength) {}
+      String aspectRatio,
+      Integer selectLayer,
+      String selectFeature,
+      int modelMaxLength,
+      boolean maskEncoder) {}
 
   /** llm/config.json (LlamaConfig). */
   public record Llm(
@@ -34,7 +44,10 @@ public final class CheckpointConfigs {
       boolean tieEmbeddings,
       int bos,
       int eos,
-      int pad) {}
+      int pad,
+      String act,
+      boolean attentionBias,
+      boolean mlpBias) {}
 
   /** vision_tower/config.json (SiglipVisionConfig plus num_mask_channels). */
   public record Vision(
@@ -61,7 +74,18 @@ public final class CheckpointConfigs {
       boolean zeroInitOutput,
       boolean maskedCrossAttn,
       boolean contextImageAsQueries,
-      boolean treatImageAsCimage) {}
+      boolean treatImageAsCimage,
+      String layerIndices) {}
+
+  /**
+   * llm/generation_config.json, as transformers' {@code generate} applies it under DAM's call
+   * (which passes temperature, top_p, num_beams, max_new_tokens and do_sample itself, so only the
+   * fields it does not pass matter).
+   *
+   * @param topK {@code top_k}; 50 (transformers' default) when absent
+   * @param eos {@code eos_token_id}; {@code null} when absent
+   */
+  public record Generation(int topK, Integer eos) {}
 
   /** mm_projector/config.json. */
   public record Projector(String type) {}
@@ -89,9 +113,12 @@ public final class CheckpointConfigs {
     JsonNode n = read(file);
     return new Root(
         str(n, "image_aspect_ratio", "resize"),
-        integer(n, file, "mm_vision_select_layer", -2),
-        str(n, "mm_vision_select_feature", "cls_patch"),
-        integer(n, file, "tokenizer_model_max_length", integer(n, file, "model_max_length", 0)));
+        n.hasNonNull("mm_vision_select_layer")
+            ? integer(n, file, "mm_vision_select_layer", 0)
+            : null,
+        str(n, "mm_vision_select_feature", null),
+        integer(n, file, "tokenizer_model_max_length", integer(n, file, "model_max_length", 0)),
+        n.hasNonNull("mask_encoder_cfg"));
   }
 
   /** Reads llm/config.json. */
@@ -121,7 +148,10 @@ public final class CheckpointConfigs {
         n.path("tie_word_embeddings").asBoolean(false),
         integer(n, file, "bos_token_id", 1),
         integer(n, file, "eos_token_id", 2),
-        integer(n, file, "pad_token_id", 0));
+        integer(n, file, "pad_token_id", 0),
+        str(n, "hidden_act", "silu"),
+        n.path("attention_bias").asBoolean(false),
+        n.path("mlp_bias").asBoolean(false));
   }
 
   /** Reads vision_tower/config.json. */
@@ -157,7 +187,84 @@ public final class CheckpointConfigs {
         n.path("zero_init_output").asBoolean(true),
         n.path("masked_cross_attn").asBoolean(false),
         n.path("context_image_as_queries").asBoolean(false),
-        n.path("treat_image_as_cimage").asBoolean(false));
+        n.path("treat_image_as_cimage").asBoolean(false),
+        n.hasNonNull("context_provider_layer_indices")
+            ? n.get("context_provider_layer_indices").toString()
+            : null);
+  }
+
+  /**
+   * Fields of llm/generation_config.json that would change the tokens DAM's {@code generate} call
+   * produces but that the engine does not model, with the value that is harmless.
+   */
+  private static final String[][] GENERATION_NEUTRAL = {
+    {"repetition_penalty", "1.0"},
+    {"no_repeat_ngram_size", "0"},
+    {"encoder_no_repeat_ngram_size", "0"},
+    {"min_length", "0"},
+    {"min_new_tokens", "0"},
+    {"typical_p", "1.0"},
+    {"epsilon_cutoff", "0.0"},
+    {"eta_cutoff", "0.0"},
+    {"penalty_alpha", "0.0"},
+    {"diversity_penalty", "0.0"},
+    {"num_beam_groups", "1"},
+    {"guidance_scale", "1.0"},
+    {"renormalize_logits", "false"},
+    {"bad_words_ids", "null"},
+    {"force_words_ids", "null"},
+    {"suppress_tokens", "null"},
+    {"begin_suppress_tokens", "null"},
+    {"forced_bos_token_id", "null"},
+    {"forced_eos_token_id", "null"},
+    {"forced_decoder_ids", "null"},
+    {"sequence_bias", "null"},
+    {"exponential_decay_length_penalty", "null"},
+  };
+
+  /**
+   * Reads llm/generation_config.json; an absent file gives transformers' defaults. Refuses a field
+   * that would change greedy or sampled tokens and that the engine does not implement.
+   */
+  public static Generation generation(Path file) {
+    if (!Files.isRegularFile(file)) {
+      return new Generation(50, null);
+    }
+    JsonNode n = read(file);
+    for (String[] f : GENERATION_NEUTRAL) {
+      JsonNode v = n.get(f[0]);
+      if (v == null || v.isNull()) {
+        continue;
+      }
+      boolean neutral =
+          switch (f[1]) {
+            case "null" -> v.isArray() && v.isEmpty();
+            case "false" -> v.isBoolean() && !v.asBoolean();
+            default -> v.isNumber() && v.asDouble() == Double.parseDouble(f[1]);
+          };
+      if (!neutral) {
+        throw new CheckpointException(
+            file
+                + ": "
+                + f[0]
+                + " = "
+                + v
+                + " is not supported (the engine samples without it; only "
+                + f[1]
+                + " is accepted)");
+      }
+    }
+    int topK = integer(n, file, "top_k", 50);
+    if (topK < 0) {
+      throw new CheckpointException(file + ": top_k = " + topK + " must be >= 0");
+    }
+    JsonNode eos = n.get("eos_token_id");
+    if (eos != null && eos.isArray() && eos.size() > 1) {
+      throw new CheckpointException(
+          file + ": eos_token_id = " + eos + " is not supported (one stop token only)");
+    }
+    return new Generation(
+        topK, eos == null || eos.isNull() ? null : integer(n, file, "eos_token_id", 0));
   }
 
   /** Reads mm_projector/config.json. */

@@ -261,8 +261,11 @@ public final class Converter {
         dims,
         pre,
         prompt,
-        new BundleManifest.Tokens(l.bos(), l.eos(), l.pad()),
-        new BundleManifest.Generation(0.2, 0.5, 50, 512),
+        // generation_config.json's eos_token_id and top_k win, as in transformers' generate;
+        // temperature/top_p/max_new_tokens are the ones describe_anything_model.py passes.
+        new BundleManifest.Tokens(
+            l.bos(), c.generation().eos() != null ? c.generation().eos() : l.eos(), l.pad()),
+        new BundleManifest.Generation(0.2, 0.5, c.generation().topK(), 512),
         TOKENIZER,
         graphs,
         files);

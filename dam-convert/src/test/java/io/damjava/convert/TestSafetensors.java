@@ -18,6 +18,18 @@ final class TestSafetensors {
 
   /** Splits a safetensors file into two F32 shards plus model.safetensors.index.json. */
   static void shard(Path src, Path dir) throws IOException {
+    shard(src, dir, "F32");
+  }
+
+  /** float32 to bfloat16 bits, round to nearest even (as torch does). */
+  static short bf16(float x) {
+    int b = Float.floatToRawIntBits(x);
+    return (short) ((b + 0x7FFF + ((b >>> 16) & 1)) >>> 16);
+  }
+
+  /** Splits a safetensors file into two shards (dtype F32 or BF16) plus the index. */
+  static void shard(Path src, Path dir, String dtype) throws IOException {
+    int es = dtype.equals("BF16") ? 2 : 4;
     ObjectMapper om = new ObjectMapper();
     ObjectNode map = om.createObjectNode();
     List<String> names = new ArrayList<>();
@@ -33,13 +45,13 @@ final class TestSafetensors {
           SafetensorsFile.Entry e = f.entries().get(n);
           float[] v = f.read(n);
           ObjectNode t = header.putObject(n);
-          t.put("dtype", "F32");
+          t.put("dtype", dtype);
           var shape = t.putArray("shape");
           for (long d : e.shape()) {
             shape.add(d);
           }
-          t.putArray("data_offsets").add(off).add(off + 4L * v.length);
-          off += 4L * v.length;
+          t.putArray("data_offsets").add(off).add(off + (long) es * v.length);
+          off += (long) es * v.length;
           data.add(v);
           map.put(n, shardName);
         }
@@ -48,8 +60,14 @@ final class TestSafetensors {
           os.write(ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(h.length).array());
           os.write(h);
           for (float[] v : data) {
-            ByteBuffer b = ByteBuffer.allocate(4 * v.length).order(ByteOrder.LITTLE_ENDIAN);
-            b.asFloatBuffer().put(v);
+            ByteBuffer b = ByteBuffer.allocate(es * v.length).order(ByteOrder.LITTLE_ENDIAN);
+            for (float x : v) {
+              if (es == 2) {
+                b.putShort(bf16(x));
+              } else {
+                b.putFloat(x);
+              }
+            }
             os.write(b.array());
           }
         }

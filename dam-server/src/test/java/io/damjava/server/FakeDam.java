@@ -22,6 +22,8 @@ final class FakeDam implements DescribeAnything {
   final AtomicInteger cancelled = new AtomicInteger();
   final AtomicInteger running = new AtomicInteger();
   final AtomicInteger maxRunning = new AtomicInteger();
+  final java.util.concurrent.atomic.AtomicReference<GenerationOptions> lastOptions =
+      new java.util.concurrent.atomic.AtomicReference<>();
   private final long wordDelayMs;
 
   FakeDam(long wordDelayMs) {
@@ -46,6 +48,7 @@ final class FakeDam implements DescribeAnything {
 
   @Override
   public Caption describe(DescribeRequest r) {
+    lastOptions.set(r.options().orElse(null));
     for (Region region : r.regions()) {
       DamImage f = r.frames().get(0);
       region.validateFor(f.width(), f.height());

@@ -33,6 +33,29 @@ class ServerProtocolTest extends ServerTestBase {
   }
 
   @Test
+  void requestWithoutSamplingFieldsGetsTheOfficialServersDefaults() throws Exception {
+    // dam_server.py: --temperature 0.2 --top_p 0.9 --max_new_tokens 512 --num_beams 1, and HF
+    // generate's top_k 50 (DAM-3B's generation_config.json sets none).
+    start(ServerConfig.defaults("DAM-3B", false), 0);
+    String body =
+        fixture("raw_image.json", rgbaDataUrl(20, 10, 37))
+            .replace("\"max_tokens\": 512,", "")
+            .replace("\"temperature\": 0.2,", "")
+            .replace("\"top_p\": 0.5,", "");
+    assertFalse(body.contains("top_p") || body.contains("temperature"), body);
+    HttpResponse<String> r = post("/chat/completions", body);
+    assertEquals(200, r.statusCode(), r.body());
+    io.damjava.api.GenerationOptions o = dam.lastOptions.get();
+    assertEquals(0.2, o.temperature());
+    assertEquals(0.9, o.topP());
+    assertEquals(50, o.topK());
+    assertEquals(512, o.maxNewTokens());
+    assertEquals(
+        "image area 37 t 0.2 p 0.9 q Describe the masked region in detail.",
+        M.readTree(r.body()).get("choices").get(0).get("message").get("content").asText());
+  }
+
+  @Test
   void sdkClientStreamsListFormDeltasChunkByChunk() throws Exception {
     start(ServerConfig.defaults("DAM-3B", false), 0);
     HttpResponse<String> r =
