@@ -173,7 +173,7 @@ def main():
     torch.set_num_threads(a.threads)
     p = dict(make_checkpoint.PRESETS["bench"], l_layers=a.layers)
     t0 = time.time()
-    w = {k: v.astype(np.float16) for k, v in make_checkpoint.llm_weights(p, a.seed).items()}
+    w = {k: v.materialize().astype(np.float16) for k, v in make_checkpoint.llm_weights(p, a.seed).items()}
     print("weights: %.0f s" % (time.time() - t0), flush=True)
     g = torch.Generator().manual_seed(1234)
     prompts = torch.randint(3, p["vocab"], (a.prompts, a.prompt_len), generator=g)
