@@ -128,8 +128,13 @@ final class ChatHandler {
         ObjectNode choice = (ObjectNode) last.get("choices").get(0);
         choice.putObject("delta");
         choice.put("finish_reason", finishReason(c));
-        last.set("usage", usage(c));
         sse.send(json(last));
+        if (req.includeUsage()) {
+          ObjectNode usage = openAiChunk(id, req, created);
+          usage.putArray("choices");
+          usage.set("usage", usage(c));
+          sse.send(json(usage));
+        }
       } else {
         ObjectNode last = mapper.createObjectNode();
         last.putArray("choices").addObject().put("finish_reason", "stop");
