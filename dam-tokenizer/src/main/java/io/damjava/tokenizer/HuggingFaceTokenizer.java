@@ -402,6 +402,18 @@ final class HuggingFaceTokenizer extends BpeTokenizerBase {
                 "ids",
                 path + ".special_tokens." + name);
         for (JsonNode idNode : tokenIds) {
+          if (!isTokenId(idNode) || idNode.asInt() >= b.pieces.length) {
+            throw new TokenizerFormatException(
+                "tokenizer.json: "
+                    + path
+                    + ".special_tokens."
+                    + name
+                    + ".ids holds "
+                    + idNode
+                    + ", not a token id of the vocabulary (0 to "
+                    + (b.pieces.length - 1)
+                    + ")");
+          }
           (seenSequence ? suffix : prefix).add(idNode.asInt());
           if (!seenSequence && b.bos < 0) {
             b.bos = idNode.asInt();
