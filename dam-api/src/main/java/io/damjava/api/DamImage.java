@@ -52,27 +52,38 @@ public final class DamImage {
     return new DamImage(width, height, rgb.clone());
   }
 
-  /** Reads a PNG, JPEG, GIF or BMP file. */
+  /** Reads a PNG, JPEG, GIF or BMP file within {@link ImageLimits#defaults()}. */
   public static DamImage read(Path file) {
-    return read(ImageDecoding.readAll(file), file.toString());
+    return read(file, ImageLimits.defaults());
   }
 
-  /** Decodes an encoded image held in memory. */
+  /** Reads a PNG, JPEG, GIF or BMP file, refusing it before decoding when above the limits. */
+  public static DamImage read(Path file, ImageLimits limits) {
+    return read(ImageDecoding.readAll(file), file.toString(), limits);
+  }
+
+  /** Decodes an encoded image held in memory within {@link ImageLimits#defaults()}. */
   public static DamImage read(byte[] encoded) {
-    return read(encoded, "image bytes");
+    return read(encoded, ImageLimits.defaults());
+  }
+
+  /** Decodes an encoded image held in memory, refusing it before decoding when above the limits. */
+  public static DamImage read(byte[] encoded, ImageLimits limits) {
+    return read(encoded, "image bytes", limits);
   }
 
   /** Decodes an encoded image from a stream (read fully, not closed). */
   public static DamImage read(InputStream in) {
     try {
-      return read(in.readAllBytes(), "image stream");
+      return read(in.readAllBytes(), "image stream", ImageLimits.defaults());
     } catch (IOException e) {
       throw new InvalidInputException("cannot read image stream: " + e.getMessage(), e);
     }
   }
 
-  private static DamImage read(byte[] encoded, String what) {
-    BufferedImage img = ImageDecoding.decode(encoded, what);
+  private static DamImage read(byte[] encoded, String what, ImageLimits limits) {
+    Objects.requireNonNull(limits, "limits");
+    BufferedImage img = ImageDecoding.decode(encoded, what, limits);
     byte[] rgb = ImageDecoding.toRgb(img);
     return ImageDecoding.orient(
         img.getWidth(), img.getHeight(), rgb, ImageDecoding.jpegOrientation(encoded));

@@ -9,7 +9,11 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.util.Iterator;
 import javax.imageio.ImageIO;
+import javax.imageio.ImageReader;
+import javax.imageio.stream.ImageInputStream;
+import javax.imageio.stream.MemoryCacheImageInputStream;
 
 /** Decoding helpers shared by {@link DamImage} and {@link Mask}; no colour management. */
 final class ImageDecoding {
@@ -26,9 +30,26 @@ final class ImageDecoding {
   }
 
   static BufferedImage decode(byte[] bytes, String what) {
-    BufferedImage img;
-    try {
-      img = ImageIO.read(new ByteArrayInputStream(bytes));
+    return decode(bytes, what, ImageLimits.defaults());
+  }
+
+  /** Reads the header, checks the declared size, then decodes the first image. */
+  static BufferedImage decode(byte[] bytes, String what, ImageLimits limits) {
+    BufferedImage img = null;
+    try (ImageInputStream in = new MemoryCacheImageInputStream(new ByteArrayInputStream(bytes))) {
+      Iterator<ImageReader> readers = ImageIO.getImageReaders(in);
+      if (readers.hasNext()) {
+        ImageReader reader = readers.next();
+        try {
+          reader.setInput(in, true, true);
+          limits.check(reader.getWidth(0), reader.getHeight(0), what);
+          img = reader.read(0);
+        } finally {
+          reader.dispose();
+        }
+      }
+    } catch (InvalidInputException e) {
+      throw e;
     } catch (IOException | RuntimeException e) {
       throw new InvalidInputException(
           "cannot decode " + what + " (" + bytes.length + " bytes): " + e.getMessage(), e);

@@ -85,14 +85,24 @@ public final class Mask {
     }
   }
 
-  /** Reads a mask image file (PNG recommended). */
+  /** Reads a mask image file (PNG recommended) within {@link ImageLimits#defaults()}. */
   public static Mask read(Path file) {
-    return of(ImageDecoding.decode(ImageDecoding.readAll(file), file.toString()));
+    return read(file, ImageLimits.defaults());
   }
 
-  /** Decodes a mask image held in memory. */
+  /** Reads a mask image file, refusing it before decoding when it declares too many pixels. */
+  public static Mask read(Path file, ImageLimits limits) {
+    return of(ImageDecoding.decode(ImageDecoding.readAll(file), file.toString(), limits));
+  }
+
+  /** Decodes a mask image held in memory within {@link ImageLimits#defaults()}. */
   public static Mask read(byte[] encoded) {
-    return of(ImageDecoding.decode(encoded, "mask bytes"));
+    return read(encoded, ImageLimits.defaults());
+  }
+
+  /** Decodes a mask image held in memory, refusing it when it declares too many pixels. */
+  public static Mask read(byte[] encoded, ImageLimits limits) {
+    return of(ImageDecoding.decode(encoded, "mask bytes", limits));
   }
 
   /** A mask from an image's values: non-zero grey level, palette index or colour is inside. */

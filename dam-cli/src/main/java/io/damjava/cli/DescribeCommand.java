@@ -9,6 +9,7 @@ import io.damjava.api.DescribeAnything;
 import io.damjava.api.DescribeRequest;
 import io.damjava.api.Device;
 import io.damjava.api.GenerationOptions;
+import io.damjava.api.ImageLimits;
 import io.damjava.api.InvalidInputException;
 import io.damjava.api.Mask;
 import io.damjava.api.ModelLoadException;
@@ -173,9 +174,35 @@ final class DescribeCommand implements Callable<Integer> {
       description = "Intra-op threads, 0 = runtime default (default ${DEFAULT-VALUE}).")
   int threads;
 
+  @Option(
+      names = "--max-image-pixels",
+      paramLabel = "N",
+      description =
+          "Refuse an image or mask declaring more pixels (width x height) before decoding it"
+              + " (default ${DEFAULT-VALUE}).")
+  long maxImagePixels = ImageLimits.DEFAULT_MAX_PIXELS;
+
+  @Option(
+      names = "--max-frames",
+      paramLabel = "N",
+      description = "Refuse a video or frame folder with more frames (default ${DEFAULT-VALUE}).")
+  int maxFrames = VideoInput.DEFAULT_MAX_FRAMES;
+
+  private ImageLimits limits;
+
   @Override
   public Integer call() throws IOException {
     PrintWriter out = spec.commandLine().getOut();
+    if (maxImagePixels < 1 || maxFrames < VideoInput.FRAMES) {
+      throw usage(
+          "--max-image-pixels must be >= 1 and --max-frames >= "
+              + VideoInput.FRAMES
+              + ", got "
+              + maxImagePixels
+              + " and "
+              + maxFrames);
+    }
+    limits = ImageLimits.ofMaxPixels(maxImagePixels);
     GenerationOptions options = options();
     Device dev = device();
     if (threads < 0) {
@@ -190,7 +217,7 @@ final class DescribeCommand implements Callable<Integer> {
     if (image == null) {
       throw usage("give --image FILE (or --video FILE|DIR with --masks DIR)");
     }
-    DamImage photo = DamImage.read(image);
+    DamImage photo = DamImage.read(image, limits);
     List<Region> regions = regions();
     for (Region r : regions) {
       r.validateFor(photo.width(), photo.height());
@@ -248,7 +275,7 @@ final class DescribeCommand implements Callable<Integer> {
     if (videoMasks == null) {
       throw usage("--video needs --masks DIR: the object's mask in each picked frame");
     }
-    VideoInput input = VideoInput.load(video, videoMasks, parent.env);
+    VideoInput input = VideoInput.load(video, videoMasks, parent.env, limits, maxFrames);
     try (DescribeAnything dam = open(dev)) {
       DescribeRequest request =
           DescribeRequest.video(input.frames(), input.masks()).options(options);
@@ -328,6 +355,10 @@ final class DescribeCommand implements Callable<Integer> {
     }
   }
 
+  private ImageLimits limits() {
+    return limits != null ? limits : ImageLimits.ofMaxPixels(maxImagePixels);
+  }
+
   private DescribeAnything open(Device dev) {
     boolean bars = ConsoleProgress.bars(parent.env);
     PrintWriter err = spec.commandLine().getErr();
@@ -343,7 +374,7 @@ final class DescribeCommand implements Callable<Integer> {
   List<Region> regions() {
     List<Region> regions = new ArrayList<>();
     for (Path m : masks) {
-      regions.add(Region.mask(Mask.read(m)));
+      regions.add(Region.mask(Mask.read(m, limits())));
     }
     for (String b : boxes) {
       double[] v = numbers("--box", b, 4);
@@ -373,7 +404,7 @@ final class DescribeCommand implements Callable<Integer> {
       }
     }
     for (Path s : scribbles) {
-      regions.add(Region.scribble(Mask.read(s)));
+      regions.add(Region.scribble(Mask.read(s, limits())));
     }
     if (regions.isEmpty()) {
       throw usage("give a region: --mask PNG, --box x0,y0,x1,y1, --points x,y or --scribble PNG");

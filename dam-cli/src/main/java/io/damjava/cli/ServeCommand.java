@@ -2,6 +2,7 @@ package io.damjava.cli;
 
 import io.damjava.api.DescribeAnything;
 import io.damjava.api.Device;
+import io.damjava.api.ImageLimits;
 import io.damjava.onnx.bundle.BundleManifest;
 import io.damjava.onnx.bundle.ManifestIo;
 import io.damjava.server.DamServer;
@@ -85,6 +86,20 @@ final class ServeCommand implements Callable<Integer> {
       description = "Require 'Authorization: Bearer KEY' (or env DAM_API_KEY).")
   String apiKey = System.getenv("DAM_API_KEY");
 
+  @Option(
+      names = "--max-body-mb",
+      paramLabel = "MB",
+      description = "Largest request body in MiB; larger ones get 413 (default ${DEFAULT-VALUE}).")
+  int maxBodyMb = 32;
+
+  @Option(
+      names = "--max-image-pixels",
+      paramLabel = "N",
+      description =
+          "Refuse an image declaring more pixels (width x height) before decoding it"
+              + " (default ${DEFAULT-VALUE}).")
+  long maxImagePixels = ImageLimits.DEFAULT_MAX_PIXELS;
+
   @Option(names = "--allow-remote-images", description = "Fetch http(s) image URLs.")
   boolean remoteImages;
 
@@ -107,6 +122,10 @@ final class ServeCommand implements Callable<Integer> {
       throw new CommandLine.ParameterException(
           spec.commandLine(), "--workers and --timeout must be >= 1 and --queue >= 0");
     }
+    if (maxBodyMb < 1 || maxBodyMb > 2047 || maxImagePixels < 1) {
+      throw new CommandLine.ParameterException(
+          spec.commandLine(), "--max-body-mb must be in 1..2047 and --max-image-pixels >= 1");
+    }
     PrintWriter err = spec.commandLine().getErr();
     boolean bars = ConsoleProgress.bars(parent.env);
     Path bundle = new ModelResolver(parent.env, err, bars).resolve(model);
@@ -117,7 +136,9 @@ final class ServeCommand implements Callable<Integer> {
             .withHost(host)
             .withPort(port)
             .withLimits(workers, queue, Duration.ofSeconds(timeoutSeconds))
-            .withRemoteImages(remoteImages);
+            .withRemoteImages(remoteImages)
+            .withMaxBodyBytes((long) maxBodyMb << 20)
+            .withMaxImagePixels(maxImagePixels);
     if (apiKey != null && !apiKey.isBlank()) {
       config = config.withApiKey(apiKey);
     }

@@ -2,6 +2,7 @@ package io.damjava.cli;
 
 import io.damjava.api.DamImage;
 import io.damjava.api.DescribeRequest;
+import io.damjava.api.ImageLimits;
 import io.damjava.api.InvalidInputException;
 import io.damjava.api.Mask;
 import io.damjava.api.VideoFrames;
@@ -26,12 +27,17 @@ import java.util.stream.Stream;
 record VideoInput(List<DamImage> frames, List<Mask> masks, int total) {
   static final int FRAMES = DescribeRequest.VIDEO_FRAMES;
 
-  static VideoInput load(Path video, Path maskDir, Map<String, String> env) throws IOException {
+  /** The default for {@code --max-frames}: about 5.5 minutes of 30 fps video. */
+  static final int DEFAULT_MAX_FRAMES = 10_000;
+
+  static VideoInput load(
+      Path video, Path maskDir, Map<String, String> env, ImageLimits limits, int maxFrames)
+      throws IOException {
     if (Files.isRegularFile(video)) {
       Path tmp = Files.createTempDirectory("dam-frames");
       try {
-        extract(video, tmp, env);
-        return fromFolders(tmp, maskDir, "frames extracted from " + video);
+        extract(video, tmp, env, maxFrames);
+        return fromFolders(tmp, maskDir, "frames extracted from " + video, limits, maxFrames);
       } finally {
         deleteTree(tmp);
       }
@@ -39,13 +45,23 @@ record VideoInput(List<DamImage> frames, List<Mask> masks, int total) {
     if (!Files.exists(video)) {
       throw new InvalidInputException("--video " + video + ": no such file or folder");
     }
-    return fromFolders(video, maskDir, "--video " + video);
+    return fromFolders(video, maskDir, "--video " + video, limits, maxFrames);
   }
 
-  private static VideoInput fromFolders(Path frameDir, Path maskDir, String what)
+  private static VideoInput fromFolders(
+      Path frameDir, Path maskDir, String what, ImageLimits limits, int maxFrames)
       throws IOException {
     List<Path> frames = images(frameDir, what);
     List<Path> masks = images(maskDir, "--masks " + maskDir);
+    if (frames.size() > maxFrames || masks.size() > maxFrames) {
+      throw new InvalidInputException(
+          what
+              + " or --masks "
+              + maskDir
+              + " holds more than "
+              + maxFrames
+              + " frames: raise --max-frames, or pass fewer frames (8 are picked evenly)");
+    }
     if (frames.size() < FRAMES) {
       throw new InvalidInputException(
           what + " holds " + frames.size() + " frames: a video description needs at least 8");
@@ -64,8 +80,8 @@ record VideoInput(List<DamImage> frames, List<Mask> masks, int total) {
     List<DamImage> f = new ArrayList<>();
     List<Mask> m = new ArrayList<>();
     for (int i = 0; i < pick.length; i++) {
-      f.add(DamImage.read(frames.get(pick[i])));
-      m.add(Mask.read(masks.get(masks.size() == frames.size() ? pick[i] : i)));
+      f.add(DamImage.read(frames.get(pick[i]), limits));
+      m.add(Mask.read(masks.get(masks.size() == frames.size() ? pick[i] : i), limits));
     }
     return new VideoInput(f, m, frames.size());
   }
@@ -105,7 +121,8 @@ record VideoInput(List<DamImage> frames, List<Mask> masks, int total) {
     return Optional.empty();
   }
 
-  private static void extract(Path video, Path dir, Map<String, String> env) throws IOException {
+  private static void extract(Path video, Path dir, Map<String, String> env, int maxFrames)
+      throws IOException {
     Path ffmpeg =
         onPath("ffmpeg", env)
             .orElseThrow(
@@ -126,6 +143,9 @@ record VideoInput(List<DamImage> frames, List<Mask> masks, int total) {
                 video.toString(),
                 "-vsync",
                 "0",
+                // One more than allowed, so that a longer video is seen and refused.
+                "-frames:v",
+                Integer.toString(maxFrames + 1),
                 dir.resolve("%06d.png").toString())
             .redirectErrorStream(true)
             .start();

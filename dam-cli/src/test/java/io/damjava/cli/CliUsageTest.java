@@ -219,6 +219,60 @@ class CliUsageTest {
   }
 
   @Test
+  void imageOrMaskOverThePixelLimitIsRefusedBeforeLoadingAModel(@TempDir Path dir)
+      throws Exception {
+    // chelsea.png is 451x300 = 135300 pixels.
+    Result img =
+        run(
+            "describe",
+            "--model",
+            "not-loaded",
+            "--image",
+            CHELSEA.toString(),
+            "--mask",
+            LEFT_EYE.toString(),
+            "--max-image-pixels",
+            "100000");
+    assertEquals(DamCli.BAD_INPUT, img.code(), img.err());
+    assertTrue(img.err().contains("above the limit of 100000"), img.err());
+    assertTrue(img.err().contains("--max-image-pixels"), img.err());
+    Result bad =
+        run("describe", "--model", "m", "--image", CHELSEA.toString(), "--max-image-pixels", "0");
+    assertEquals(DamCli.USAGE, bad.code(), bad.err());
+    Result frames =
+        run(
+            "describe",
+            "--model",
+            "m",
+            "--video",
+            dir.toString(),
+            "--masks",
+            dir.toString(),
+            "--max-frames",
+            "3");
+    assertEquals(DamCli.USAGE, frames.code(), frames.err());
+
+    Path frameDir = Files.createDirectories(dir.resolve("frames"));
+    BufferedImage tiny = new BufferedImage(4, 4, BufferedImage.TYPE_BYTE_GRAY);
+    for (int i = 0; i < 12; i++) {
+      ImageIO.write(tiny, "png", frameDir.resolve(String.format("%03d.png", i)).toFile());
+    }
+    Result tooMany =
+        run(
+            "describe",
+            "--model",
+            "not-loaded",
+            "--video",
+            frameDir.toString(),
+            "--masks",
+            frameDir.toString(),
+            "--max-frames",
+            "10");
+    assertEquals(DamCli.BAD_INPUT, tooMany.code(), tooMany.err());
+    assertTrue(tooMany.err().contains("more than 10 frames"), tooMany.err());
+  }
+
+  @Test
   void maskOfAnotherSizeIsBadInput(@TempDir Path dir) throws Exception {
     Path small = dir.resolve("small.png");
     BufferedImage m = new BufferedImage(8, 8, BufferedImage.TYPE_BYTE_GRAY);

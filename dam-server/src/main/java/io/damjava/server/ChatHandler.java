@@ -21,6 +21,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * Runs chat completions with admission control: at most {@code maxConcurrent} generations run and
@@ -28,6 +29,9 @@ import java.util.concurrent.TimeUnit;
  * streaming cancels its generation at the next token; so does the request timeout.
  */
 final class ChatHandler {
+  /** After the request timeout, how long a blocked write may go on before it is interrupted. */
+  private static final long WRITE_GRACE_MS = 1000;
+
   private final DescribeAnything dam;
   private final ServerConfig config;
   private final ObjectMapper mapper;
@@ -78,8 +82,27 @@ final class ChatHandler {
 
   private void generate(HttpExchange ex, ChatRequest req, boolean openAiShape) throws IOException {
     Cancellation cancel = new Cancellation();
+    Thread worker = Thread.currentThread();
+    AtomicBoolean finished = new AtomicBoolean();
     ScheduledFuture<?> timeout =
-        timer.schedule(cancel::cancel, config.requestTimeout().toMillis(), TimeUnit.MILLISECONDS);
+        timer.schedule(
+            () -> {
+              cancel.cancel();
+              // A client that stopped reading leaves this thread blocked in a write, where the
+              // cancellation is never seen: interrupting closes the connection's channel.
+              timer.schedule(
+                  () -> {
+                    synchronized (finished) {
+                      if (!finished.get()) {
+                        worker.interrupt();
+                      }
+                    }
+                  },
+                  WRITE_GRACE_MS,
+                  TimeUnit.MILLISECONDS);
+            },
+            config.requestTimeout().toMillis(),
+            TimeUnit.MILLISECONDS);
     try {
       DescribeRequest request = describeRequest(req).cancellation(cancel);
       String id = (openAiShape ? "chatcmpl-" : "") + UUID.randomUUID().toString().replace("-", "");
@@ -128,8 +151,13 @@ final class ChatHandler {
         ObjectNode choice = (ObjectNode) last.get("choices").get(0);
         choice.putObject("delta");
         choice.put("finish_reason", finishReason(c));
-        last.set("usage", usage(c));
         sse.send(json(last));
+        if (req.includeUsage()) {
+          ObjectNode usage = openAiChunk(id, req, created);
+          usage.putArray("choices");
+          usage.set("usage", usage(c));
+          sse.send(json(usage));
+        }
       } else {
         ObjectNode last = mapper.createObjectNode();
         last.putArray("choices").addObject().put("finish_reason", "stop");
@@ -138,6 +166,10 @@ final class ChatHandler {
       sse.done();
     } finally {
       timeout.cancel(false);
+      synchronized (finished) {
+        finished.set(true);
+      }
+      Thread.interrupted(); // a late interrupt must not reach the pool's next task
     }
   }
 

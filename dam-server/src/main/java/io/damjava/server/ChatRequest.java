@@ -5,11 +5,11 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.damjava.api.DamImage;
 import io.damjava.api.GenerationOptions;
+import io.damjava.api.ImageLimits;
 import io.damjava.api.InvalidInputException;
 import io.damjava.api.Mask;
 import io.damjava.api.Region;
 import java.awt.image.BufferedImage;
-import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.Base64;
@@ -17,7 +17,6 @@ import java.util.List;
 import java.util.Optional;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import javax.imageio.ImageIO;
 
 /**
  * A chat-completion request reduced to what DAM needs, parsed and validated as the reference server
@@ -30,18 +29,24 @@ import javax.imageio.ImageIO;
  * @param regions one region per frame: the alpha mask, or the request's region extension
  * @param options sampling options (per-request values honoured)
  * @param stream SSE streaming
+ * @param includeUsage {@code stream_options.include_usage}: a last chunk with {@code choices: []}
+ *     and the usage
  */
 record ChatRequest(
     String model,
     List<DamImage> frames,
     List<Region> regions,
     GenerationOptions options,
-    boolean stream) {
+    boolean stream,
+    boolean includeUsage) {
 
   static final String ANY_MODEL = "describe_anything_model";
   private static final Pattern DATA_URL =
       Pattern.compile("^data:image/(png|jpe?g);base64,(.*)$", Pattern.DOTALL);
   private static final String IMAGE_TAG = "<image>";
+
+  /** OpenAI's range for {@code temperature}. */
+  static final double MAX_TEMPERATURE = 2.0;
 
   static ChatRequest parse(ObjectMapper mapper, byte[] body, ServerConfig config) {
     JsonNode root;
@@ -55,6 +60,7 @@ record ChatRequest(
     if (root == null || !root.isObject()) {
       throw ApiError.badRequest("request body must be a JSON object");
     }
+    checkScalars(root);
     String model = text(root, "model");
     if (!model.equals(ANY_MODEL) && !model.equals(config.modelName())) {
       throw new ApiError(
@@ -119,8 +125,70 @@ record ChatRequest(
         regions.add(Region.mask(mask));
       }
     }
-    return new ChatRequest(
-        model, frames, regions, options(root, q, config), root.path("stream").asBoolean(false));
+    boolean stream = bool(root, "stream");
+    JsonNode so = root.get("stream_options");
+    if (so != null && !so.isNull() && !so.isObject()) {
+      throw ApiError.badRequest("'stream_options' must be an object");
+    }
+    boolean includeUsage = so != null && so.isObject() && bool(so, "include_usage");
+    if (includeUsage && !stream) {
+      throw ApiError.badRequest("'stream_options' is only allowed with \"stream\": true");
+    }
+    return new ChatRequest(model, frames, regions, options(root, q, config), stream, includeUsage);
+  }
+
+  /** Checks the fields that need no image first, so a bad option costs no decoding. */
+  private static void checkScalars(JsonNode root) {
+    bool(root, "stream");
+    if (root.hasNonNull("n")) {
+      long n = integer(root, "n", 1, Integer.MAX_VALUE, 1);
+      if (n != 1) {
+        throw ApiError.badRequest(
+            "'n' must be 1: this server returns one choice per request (got " + n + ")");
+      }
+    }
+  }
+
+  private static boolean bool(JsonNode root, String field) {
+    JsonNode n = root.get(field);
+    if (n == null || n.isNull()) {
+      return false;
+    }
+    if (!n.isBoolean()) {
+      throw ApiError.badRequest("'" + field + "' must be true or false, got " + abbreviate(n));
+    }
+    return n.booleanValue();
+  }
+
+  /** An integer field in {@code [min, max]}; an integral float such as {@code 5.0} counts. */
+  private static long integer(JsonNode root, String field, long min, long max, long dflt) {
+    JsonNode n = root.get(field);
+    if (n == null || n.isNull()) {
+      return dflt;
+    }
+    boolean integral =
+        n.isIntegralNumber()
+            ? n.canConvertToLong()
+            : n.isNumber()
+                && n.asDouble() == Math.rint(n.asDouble())
+                && Math.abs(n.asDouble()) < 1e18;
+    if (!integral || n.asLong() < min || n.asLong() > max) {
+      throw ApiError.badRequest(
+          "'"
+              + field
+              + "' must be an integer from "
+              + min
+              + " to "
+              + max
+              + ", got "
+              + abbreviate(n));
+    }
+    return n.asLong();
+  }
+
+  private static String abbreviate(JsonNode n) {
+    String s = n.toString();
+    return s.length() > 40 ? s.substring(0, 40) + "..." : s;
   }
 
   /** Strips prefixes and leading image tags; any other {@code <image>} is an error. */
@@ -154,25 +222,27 @@ record ChatRequest(
   }
 
   private static GenerationOptions options(JsonNode root, String query, ServerConfig config) {
+    double temperature = number(root, "temperature", config.temperature());
+    if (!(temperature >= 0 && temperature <= MAX_TEMPERATURE)) {
+      throw ApiError.badRequest(
+          "'temperature' must be from 0 to " + MAX_TEMPERATURE + ", got " + temperature);
+    }
+    double topP = number(root, "top_p", config.topP());
+    if (!(topP > 0 && topP <= 1)) {
+      throw ApiError.badRequest("'top_p' must be in (0, 1], got " + topP);
+    }
+    long fallback =
+        integer(root, "max_completion_tokens", 1, Integer.MAX_VALUE, config.maxTokens());
     GenerationOptions.Builder b =
         GenerationOptions.builder()
-            .temperature(number(root, "temperature", config.temperature()))
-            .topP(number(root, "top_p", config.topP()))
-            .maxNewTokens(
-                (int)
-                    number(
-                        root,
-                        "max_tokens",
-                        number(root, "max_completion_tokens", config.maxTokens())));
+            .temperature(temperature)
+            .topP(topP)
+            .maxNewTokens((int) integer(root, "max_tokens", 1, Integer.MAX_VALUE, fallback));
     if (root.hasNonNull("top_k")) {
-      b.topK((int) number(root, "top_k", 0));
+      b.topK((int) integer(root, "top_k", 0, Integer.MAX_VALUE, 0));
     }
     if (root.hasNonNull("seed")) {
-      JsonNode s = root.get("seed");
-      if (!s.canConvertToLong()) {
-        throw ApiError.badRequest("'seed' must be an integer");
-      }
-      b.seed(s.asLong());
+      b.seed(integer(root, "seed", Long.MIN_VALUE, Long.MAX_VALUE, 0));
     }
     if (!query.isEmpty()) {
       b.query(query);
@@ -234,22 +304,9 @@ record ChatRequest(
     }
     BufferedImage img;
     try {
-      img = ImageIO.read(new ByteArrayInputStream(bytes));
-    } catch (IOException | RuntimeException e) {
-      img = null;
-    }
-    if (img == null) {
-      throw ApiError.badRequest("image data is not a readable PNG or JPEG");
-    }
-    if ((long) img.getWidth() * img.getHeight() > config.maxImagePixels()) {
-      throw ApiError.badRequest(
-          "image is "
-              + img.getWidth()
-              + "x"
-              + img.getHeight()
-              + ", above the server's limit of "
-              + config.maxImagePixels()
-              + " pixels");
+      img = new ImageLimits(config.maxImagePixels()).decode(bytes, "the image");
+    } catch (InvalidInputException e) {
+      throw ApiError.badRequest(e.getMessage());
     }
     if (!img.getColorModel().hasAlpha()) {
       throw ApiError.badRequest(

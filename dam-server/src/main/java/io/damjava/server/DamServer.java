@@ -14,6 +14,7 @@ import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.SynchronousQueue;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
@@ -34,11 +35,25 @@ import java.util.concurrent.atomic.AtomicInteger;
 public final class DamServer implements AutoCloseable {
   private static final ObjectMapper MAPPER = new ObjectMapper();
 
+  /** Beyond this many unread bytes (or seconds), a refused body is cut off instead of drained. */
+  private static final long DRAIN_MAX_BYTES = 1L << 30;
+
+  private static final String NODELAY = "sun.net.httpserver.nodelay";
+
+  private static final long DRAIN_MAX_NANOS = TimeUnit.SECONDS.toNanos(30);
+
   private final HttpServer http;
   private final ExecutorService executor;
   private final ChatHandler chat;
   private final SegmentHandler segment;
   private final ServerConfig config;
+  private final long startedAt = System.currentTimeMillis() / 1000;
+
+  /**
+   * Chat requests holding a body in memory (reading, decoding, waiting or generating): bounded so
+   * that heap use is bounded, whatever the number of connections.
+   */
+  private final Semaphore bodies;
 
   private DamServer(
       HttpServer http,
@@ -51,10 +66,17 @@ public final class DamServer implements AutoCloseable {
     this.chat = chat;
     this.segment = new SegmentHandler(dam, config, MAPPER);
     this.config = config;
+    this.bodies = new Semaphore(config.maxConcurrent() + config.queueSize());
   }
 
   /** Binds and starts serving; the model stays owned by the caller. */
   public static DamServer start(DescribeAnything dam, ServerConfig config) throws IOException {
+    // Without TCP_NODELAY every fixed-length answer (headers, then body) waits out the client's
+    // delayed ACK: 40 ms per request on Linux. The JDK reads this once, when its server first
+    // loads.
+    if (System.getProperty(NODELAY) == null) {
+      System.setProperty(NODELAY, "true");
+    }
     HttpServer http = HttpServer.create(new InetSocketAddress(config.host(), config.port()), 128);
     AtomicInteger n = new AtomicInteger();
     ThreadPoolExecutor executor =
@@ -106,6 +128,7 @@ public final class DamServer implements AutoCloseable {
         String method = ex.getRequestMethod();
         if (path.equals("/health")) {
           requireMethod(method, "GET");
+          drain(ex);
           sendJson(ex, 200, MAPPER.createObjectNode().put("status", "ok"));
           return;
         }
@@ -122,13 +145,21 @@ public final class DamServer implements AutoCloseable {
                 .addObject()
                 .put("id", config.modelName())
                 .put("object", "model")
-                .put("created", 0)
+                .put("created", startedAt)
                 .put("owned_by", "nvidia");
+            drain(ex);
             sendJson(ex, 200, root);
           }
           case "/chat/completions", "/v1/chat/completions" -> {
             requireMethod(method, "POST");
-            chat.handle(ex, readBody(ex), path.startsWith("/v1/"));
+            if (!bodies.tryAcquire()) {
+              throw new ApiError(503, "server_busy", "the server is busy: retry shortly");
+            }
+            try {
+              chat.handle(ex, readBody(ex), path.startsWith("/v1/"));
+            } finally {
+              bodies.release();
+            }
           }
           case "/v1/segment" -> {
             requireMethod(method, "POST");
@@ -137,16 +168,45 @@ public final class DamServer implements AutoCloseable {
           default -> throw new ApiError(404, "not_found", "no such endpoint: " + path);
         }
       } catch (ApiError e) {
-        sendError(ex, e.status, e.type, e.getMessage());
+        drainThenError(ex, e.status, e.type, e.getMessage());
       } catch (InvalidInputException e) {
-        sendError(ex, 400, "invalid_request_error", e.getMessage());
+        drainThenError(ex, 400, "invalid_request_error", e.getMessage());
       } catch (DamException e) {
-        sendError(ex, 500, "server_error", e.getMessage());
+        drainThenError(ex, 500, "server_error", e.getMessage());
       } catch (IOException e) {
         // The client went away; nothing to answer.
       } catch (RuntimeException e) {
-        sendError(ex, 500, "server_error", "internal error (" + e.getClass().getSimpleName() + ")");
+        drainThenError(
+            ex, 500, "server_error", "internal error (" + e.getClass().getSimpleName() + ")");
       }
+    }
+  }
+
+  private static void drainThenError(HttpExchange ex, int status, String type, String message) {
+    drain(ex);
+    sendError(ex, status, type, message);
+  }
+
+  /**
+   * Reads and drops what is left of the request body before an answer is sent. The JDK server
+   * closes a connection whose request body is unread when the response ends, and the kernel then
+   * sends a reset that destroys the answer (a 413 for a 100 MB body never arrived); draining lets
+   * the client read it. Bounded in bytes and time: past that, the connection is cut.
+   */
+  private static void drain(HttpExchange ex) {
+    long deadline = System.nanoTime() + DRAIN_MAX_NANOS;
+    byte[] buf = new byte[64 << 10];
+    long total = 0;
+    try {
+      InputStream in = ex.getRequestBody();
+      for (int r; (r = in.read(buf)) >= 0; ) {
+        total += r;
+        if (total > DRAIN_MAX_BYTES || System.nanoTime() > deadline) {
+          return;
+        }
+      }
+    } catch (IOException | RuntimeException ignored) {
+      // The client went away: nothing left to protect.
     }
   }
 
@@ -172,9 +232,8 @@ public final class DamServer implements AutoCloseable {
     String len = ex.getRequestHeaders().getFirst("Content-Length");
     if (len != null) {
       try {
-        // Far too large: refuse without reading (the client may see the connection reset).
-        // Slightly too large: read up to the limit below so the 413 reaches the client.
-        if (Long.parseLong(len.trim()) > config.maxBodyBytes() + (64 << 10)) {
+        // Refused without keeping it: route() drains (reads and drops) it before the 413.
+        if (Long.parseLong(len.trim()) > config.maxBodyBytes()) {
           throw tooLarge();
         }
       } catch (NumberFormatException e) {

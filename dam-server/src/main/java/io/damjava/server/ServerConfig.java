@@ -96,6 +96,13 @@ public record ServerConfig(
     return b.build();
   }
 
+  /** The largest image (width x height), checked on the declared size before decoding. */
+  public ServerConfig withMaxImagePixels(long max) {
+    Builder b = toBuilder();
+    b.maxImagePixels = max;
+    return b.build();
+  }
+
   public ServerConfig withRemoteImages(boolean allow) {
     Builder b = toBuilder();
     b.allowRemoteImages = allow;

@@ -130,8 +130,25 @@ class ServerProtocolTest extends ServerTestBase {
     }
     JsonNode last = ev.get(ev.size() - 1);
     assertEquals("stop", last.get("choices").get(0).get("finish_reason").asText());
-    assertTrue(last.get("usage").get("completion_tokens").asInt() > 0);
+    assertFalse(last.has("usage"), "usage only when stream_options.include_usage asks for it");
     assertTrue(text.toString().startsWith("image area 3"), text.toString());
+
+    // With include_usage, as OpenAI: the finish chunk, then one with choices [] and the usage.
+    String withUsage =
+        fixture("sdk_image.json", rgbaDataUrl(8, 8, 3))
+            .replace(
+                "\"stream\": true",
+                "\"stream\": true, \"stream_options\": {\"include_usage\": true}");
+    List<JsonNode> ev2 = events(post("/v1/chat/completions", withUsage).body());
+    JsonNode finish = ev2.get(ev2.size() - 2);
+    assertEquals("stop", finish.get("choices").get(0).get("finish_reason").asText());
+    JsonNode usage = ev2.get(ev2.size() - 1);
+    assertEquals(0, usage.get("choices").size(), usage.toString());
+    assertTrue(usage.get("usage").get("completion_tokens").asInt() > 0, usage.toString());
+    assertEquals(
+        usage.get("usage").get("prompt_tokens").asInt()
+            + usage.get("usage").get("completion_tokens").asInt(),
+        usage.get("usage").get("total_tokens").asInt());
   }
 
   @Test

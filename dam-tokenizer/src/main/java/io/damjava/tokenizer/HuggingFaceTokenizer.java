@@ -138,9 +138,12 @@ final class HuggingFaceTokenizer extends BpeTokenizerBase {
     int maxId = -1;
     for (Iterator<Map.Entry<String, JsonNode>> it = vocab.fields(); it.hasNext(); ) {
       Map.Entry<String, JsonNode> e = it.next();
-      if (!e.getValue().canConvertToInt() || e.getValue().asInt() < 0) {
+      if (!isTokenId(e.getValue())) {
         throw new TokenizerFormatException(
-            "tokenizer.json: $.model.vocab[\"" + e.getKey() + "\"] must be a non-negative int");
+            "tokenizer.json: $.model.vocab[\""
+                + e.getKey()
+                + "\"] must be an integer from 0 to "
+                + (MAX_TOKEN_ID - 1));
       }
       int id = e.getValue().asInt();
       ids.put(e.getKey(), id);
@@ -154,7 +157,8 @@ final class HuggingFaceTokenizer extends BpeTokenizerBase {
       for (int i = 0; i < addedNode.size(); i++) {
         String path = "$.added_tokens[" + i + "]";
         JsonNode t = addedNode.get(i);
-        int id = require(t, "id", path).asInt(-1);
+        JsonNode idNode = require(t, "id", path);
+        int id = isTokenId(idNode) ? idNode.asInt() : -1;
         String content = require(t, "content", path).asText();
         if (id < 0 || content.isEmpty()) {
           throw new TokenizerFormatException(
@@ -237,6 +241,19 @@ final class HuggingFaceTokenizer extends BpeTokenizerBase {
   private static Integer vocabId(JsonNode vocab, String token) {
     JsonNode n = vocab.get(token);
     return n == null ? null : n.asInt();
+  }
+
+  /**
+   * Token ids index dense tables, so a bound keeps a file that claims id 1e308 (or 2^31 - 1) from
+   * sizing an array by it; real vocabularies stay far below it.
+   */
+  static final int MAX_TOKEN_ID = 1 << 24;
+
+  private static boolean isTokenId(JsonNode n) {
+    return n.isIntegralNumber()
+        && n.canConvertToInt()
+        && n.asInt() >= 0
+        && n.asInt() < MAX_TOKEN_ID;
   }
 
   private static JsonNode require(JsonNode parent, String field, String path) {
@@ -385,6 +402,18 @@ final class HuggingFaceTokenizer extends BpeTokenizerBase {
                 "ids",
                 path + ".special_tokens." + name);
         for (JsonNode idNode : tokenIds) {
+          if (!isTokenId(idNode) || idNode.asInt() >= b.pieces.length) {
+            throw new TokenizerFormatException(
+                "tokenizer.json: "
+                    + path
+                    + ".special_tokens."
+                    + name
+                    + ".ids holds "
+                    + idNode
+                    + ", not a token id of the vocabulary (0 to "
+                    + (b.pieces.length - 1)
+                    + ")");
+          }
           (seenSequence ? suffix : prefix).add(idNode.asInt());
           if (!seenSequence && b.bos < 0) {
             b.bos = idNode.asInt();
