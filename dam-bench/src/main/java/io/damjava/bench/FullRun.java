@@ -18,7 +18,7 @@ import java.util.Map;
  *
  * <pre>
  * ./dam bench full [--precisions int4,int8,fp32] [--tokens 100] [--threads 2]
- *                  [--reference auto|off] [--out DIR]
+ *                  [--reference auto|off] [--projection on|off] [--out DIR]
  * </pre>
  *
  * <ol>
@@ -51,6 +51,7 @@ public final class FullRun {
     int tokens = 100;
     int threads = 2;
     boolean reference = true;
+    boolean projection = true;
     Path out = Path.of("dam-bench", "results", LocalDate.now().toString(), "full");
     for (int i = 0; i + 1 < args.length; i += 2) {
       String v = args[i + 1];
@@ -59,6 +60,7 @@ public final class FullRun {
         case "--tokens" -> tokens = Integer.parseInt(v);
         case "--threads" -> threads = Integer.parseInt(v);
         case "--reference" -> reference = !v.equals("off");
+        case "--projection" -> projection = !v.equals("off");
         case "--out" -> out = Path.of(v);
         default -> throw new IllegalArgumentException("unknown option " + args[i]);
       }
@@ -81,7 +83,9 @@ public final class FullRun {
     if (reference) {
       all.set("reference", reference(ckpt, threads, out));
     }
-    all.set("projection", projection(threads, out));
+    if (projection) {
+      all.set("projection", projection(threads, out));
+    }
     write(out.resolve("full.json"), all);
     System.out.println(FullReport.markdown(all));
     Files.writeString(out.resolve("full.md"), FullReport.markdown(all), StandardCharsets.UTF_8);
@@ -247,7 +251,7 @@ public final class FullRun {
                     "8",
                     "--random-cache",
                     "--prompt-length",
-                    "230"),
+                    "304"), // the default DAM prompt with one image, as JavaStages measures
                 core == null ? Map.of() : Map.of("OPENBLAS_CORETYPE", core)));
     write(out.resolve("reference.json"), res);
     return res;
