@@ -5,107 +5,20 @@ import io.damjava.api.InvalidInputException;
 import io.damjava.api.Mask;
 
 /**
- * COCO run-length encoded masks, decoded as pycocotools does ({@code rleFrString} and {@code
- * rleDecode} of its {@code maskApi.c}): runs alternate background / foreground, start with
- * background, and walk the image column by column (Fortran order). The compressed form packs each
- * run in 5-bit groups offset by 48 (ASCII), with runs from the third on stored as a difference to
- * the run two before.
+ * COCO {@code segmentation} objects of DLC-Bench's annotations.json, decoded with dam-api's {@link
+ * io.damjava.api.CocoRle} (pycocotools' {@code rleFrString} and {@code rleDecode}).
  */
 public final class CocoRle {
   private CocoRle() {}
 
-  /**
-   * The run lengths of a compressed RLE string.
-   *
-   * @throws InvalidInputException if a character is outside the alphabet or the string ends inside
-   *     a run
-   */
+  /** The run lengths of a compressed RLE string ({@link io.damjava.api.CocoRle#counts}). */
   public static long[] counts(String compressed) {
-    long[] cnts = new long[compressed.length()];
-    int m = 0;
-    int p = 0;
-    int n = compressed.length();
-    while (p < n) {
-      long x = 0;
-      int k = 0;
-      boolean more = true;
-      while (more) {
-        if (p >= n) {
-          throw new InvalidInputException(
-              "malformed RLE: the string ends inside a run at character " + p);
-        }
-        int c = compressed.charAt(p) - 48;
-        if (c < 0 || c > 63) {
-          throw new InvalidInputException(
-              "malformed RLE: character '"
-                  + compressed.charAt(p)
-                  + "' at "
-                  + p
-                  + " is outside the COCO alphabet ('0'..'o')");
-        }
-        if (k > 6) {
-          throw new InvalidInputException("malformed RLE: a run longer than 7 groups at " + p);
-        }
-        x |= (long) (c & 0x1f) << (5 * k);
-        more = (c & 0x20) != 0;
-        p++;
-        k++;
-        if (!more && (c & 0x10) != 0) {
-          x |= -1L << (5 * k);
-        }
-      }
-      if (m > 2) {
-        x += cnts[m - 2];
-      }
-      // maskApi.c stores the run as a 32-bit unsigned int.
-      cnts[m++] = x & 0xFFFFFFFFL;
-    }
-    long[] out = new long[m];
-    System.arraycopy(cnts, 0, out, 0, m);
-    return out;
+    return io.damjava.api.CocoRle.counts(compressed);
   }
 
-  /**
-   * Decodes runs into a mask of the given size.
-   *
-   * @throws InvalidInputException if the runs do not cover exactly {@code height * width} pixels
-   */
+  /** Decodes runs into a mask ({@link io.damjava.api.CocoRle#decode}). */
   public static Mask decode(long[] counts, int height, int width) {
-    if (height <= 0 || width <= 0) {
-      throw new InvalidInputException(
-          "malformed RLE: size must be positive, got " + height + "x" + width);
-    }
-    long total = 0;
-    for (long c : counts) {
-      total += c;
-    }
-    long n = (long) height * width;
-    if (total != n) {
-      throw new InvalidInputException(
-          "malformed RLE: its runs cover "
-              + total
-              + " pixels but the mask is "
-              + height
-              + "x"
-              + width
-              + " = "
-              + n);
-    }
-    byte[] rowMajor = new byte[(int) n];
-    long pos = 0;
-    boolean on = false;
-    for (long c : counts) {
-      if (on) {
-        for (long i = pos; i < pos + c; i++) {
-          int x = (int) (i / height);
-          int y = (int) (i % height);
-          rowMajor[y * width + x] = 1;
-        }
-      }
-      pos += c;
-      on = !on;
-    }
-    return Mask.of(rowMajor, width, height);
+    return io.damjava.api.CocoRle.decode(counts, height, width);
   }
 
   /**
