@@ -46,7 +46,6 @@ public final class BenchEngine implements AutoCloseable {
     m = ManifestIo.read(dir);
     TextTokenizer tok = TextTokenizers.load(dir.resolve(m.tokenizer()));
     OrtRuntime.Setup rt = OrtRuntime.setup(threads, Device.cpu(), true);
-    rt.options().close(); // the loader makes options per graph
     g =
         new Graphs(
             dir,

@@ -46,7 +46,6 @@ class BatchedDecoderTest {
   void convert(@TempDir Path tmp) {
     OrtRuntime.Setup rt = OrtRuntime.setup(1, Device.cpu(), false);
     String[] names = {"contrib", "shared", "standard", "int8", "int4"};
-    rt.options().close(); // the loader makes options per graph
     for (String name : names) {
       Path out = tmp.resolve(name);
       ConvertOptions o = ConvertOptions.of(SharedKvDecoderTest.CKPT, out);

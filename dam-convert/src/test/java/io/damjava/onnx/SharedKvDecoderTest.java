@@ -46,7 +46,6 @@ class SharedKvDecoderTest {
     mGrowing = ManifestIo.read(g);
     mShared = ManifestIo.read(s);
     OrtRuntime.Setup rt = OrtRuntime.setup(1, Device.cpu(), false);
-    rt.options().close(); // the loader makes options per graph
     growing = new Graphs(g, mGrowing, new SessionLoader(rt, x -> {}));
     shared = new Graphs(s, mShared, new SessionLoader(rt, x -> {}));
   }

@@ -69,15 +69,13 @@ final class OnnxDescribeAnything implements DescribeAnything {
     OrtRuntime.Setup rt = OrtRuntime.setup(config.threads(), config.device(), config.cpuFallback());
     Graphs graphs;
     Segmenter segmenter = null;
-    try (var opts = rt.options()) {
-      graphs = new Graphs(dir, m, new SessionLoader(rt, o -> {}));
-      if (config.segmenter().isPresent()) {
-        try {
-          segmenter = Segmenter.load(config.segmenter().get(), rt.env(), opts);
-        } catch (RuntimeException e) {
-          graphs.close();
-          throw e;
-        }
+    graphs = new Graphs(dir, m, new SessionLoader(rt, o -> {}));
+    if (config.segmenter().isPresent()) {
+      try (var opts = rt.fresh()) {
+        segmenter = Segmenter.load(config.segmenter().get(), rt.env(), opts);
+      } catch (RuntimeException e) {
+        graphs.close();
+        throw e;
       }
     }
     BundleManifest.Dims d = m.dims();

@@ -25,18 +25,11 @@ final class OrtRuntime {
   private OrtRuntime() {}
 
   /**
-   * The environment plus options for this engine's sessions; the caller closes the options after
-   * creating its sessions. {@link #fresh()} makes more options of the same kind (each graph may add
-   * its own entries to a copy).
+   * The environment and how this engine's sessions are configured; {@link #fresh()} makes the
+   * options for one session (each graph may add its own entries).
    */
-  record Setup(
-      OrtEnvironment env,
-      OrtSession.SessionOptions options,
-      boolean cuda,
-      boolean sharedPool,
-      int threads,
-      Device device) {
-    /** New options configured like {@link #options()}; the caller closes them. */
+  record Setup(OrtEnvironment env, boolean cuda, boolean sharedPool, int threads, Device device) {
+    /** New session options for this engine; the caller closes them. */
     OrtSession.SessionOptions fresh() {
       return OrtRuntime.options(sharedPool, threads, device, !cuda).options();
     }
@@ -66,8 +59,9 @@ final class OrtRuntime {
       e = env;
       shared = globalThreads == threads;
     }
-    Made made = options(shared, threads, device, cpuFallback);
-    return new Setup(e, made.options(), made.cuda(), shared, threads, device);
+    Made made = options(shared, threads, device, cpuFallback); // fails here if CUDA must but cannot
+    made.options().close();
+    return new Setup(e, made.cuda(), shared, threads, device);
   }
 
   private static Made options(boolean shared, int threads, Device device, boolean cpuFallback) {

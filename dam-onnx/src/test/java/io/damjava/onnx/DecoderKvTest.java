@@ -26,7 +26,6 @@ class DecoderKvTest {
   static void open() {
     m = ManifestIo.read(EngineTest.TOY);
     OrtRuntime.Setup rt = OrtRuntime.setup(1, Device.cpu(), false);
-    rt.options().close(); // the loader makes options per graph
     graphs = new Graphs(EngineTest.TOY, m, new SessionLoader(rt, x -> {}));
   }
 
