@@ -204,7 +204,7 @@ public final class Segmenter implements AutoCloseable {
   private static OrtSession open(
       OrtEnvironment env, Path dir, String file, OrtSession.SessionOptions o) {
     try {
-      return env.createSession(dir.resolve(file).toString(), o);
+      return NativeCalls.call(() -> env.createSession(dir.resolve(file).toString(), o));
     } catch (OrtException e) {
       throw new ModelLoadException(
           "cannot load segmenter graph " + file + ": " + e.getMessage(), e);

@@ -55,7 +55,7 @@ final class SessionLoader {
       if (weights == Weights.MAPPED && !rt.cuda()) {
         o.addConfigEntry("session.disable_prepacking", "1");
       }
-      return rt.env().createSession(file.toString(), o);
+      return NativeCalls.call(() -> rt.env().createSession(file.toString(), o));
     } catch (OrtException e) {
       throw new ModelLoadException(
           "cannot load graph " + role + " (" + spec.file() + "): " + e.getMessage(), e);

@@ -6,6 +6,7 @@ import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
 import io.damjava.api.InferenceException;
 import io.damjava.api.ModelLoadException;
+import io.damjava.onnx.NativeCalls;
 import java.nio.FloatBuffer;
 import java.nio.LongBuffer;
 import java.nio.file.Path;
@@ -53,7 +54,7 @@ final class Sam2Graphs implements AutoCloseable {
 
   private OrtSession open(List<OrtSession> opened, Path f, OrtSession.SessionOptions o)
       throws OrtException {
-    OrtSession s = env.createSession(f.toString(), o);
+    OrtSession s = NativeCalls.call(() -> env.createSession(f.toString(), o));
     opened.add(s);
     return s;
   }
@@ -163,7 +164,7 @@ final class Sam2Graphs implements AutoCloseable {
             OnnxTensor.createTensor(env, LongBuffer.wrap(labels), new long[] {1, labels.length}));
       }
       Map<String, float[]> out = new HashMap<>();
-      try (OrtSession.Result r = s.run(t)) {
+      try (OrtSession.Result r = NativeCalls.call(() -> s.run(t))) {
         for (String o : outputs) {
           FloatBuffer fb = ((OnnxTensor) r.get(o).orElseThrow()).getFloatBuffer();
           float[] a = new float[fb.remaining()];
