@@ -89,6 +89,7 @@ public final class Converter {
       Files.createDirectories(tmp);
       long params = 0;
       try (Checkpoint c = Checkpoint.open(ckpt)) {
+        DiskSpace.require(tmp, out, DiskSpace.lowerBound(c, o.precision()), o.precision());
         Progress p = o.progress();
         int blocks = c.visionBlocks();
         int grid = c.vision().imageSize() / c.vision().patchSize();
@@ -170,11 +171,17 @@ public final class Converter {
           bytes,
           Duration.ofNanos(System.nanoTime() - t0));
     } catch (IOException e) {
+      DiskFullException full = DiskSpace.explain(e, out.getParent(), out);
       deleteQuietly(tmp);
+      if (full != null) {
+        throw full;
+      }
       throw new UncheckedIOException("conversion to " + out + " failed: " + e.getMessage(), e);
     } catch (RuntimeException e) {
+      DiskFullException full =
+          e instanceof DiskFullException ? null : DiskSpace.explain(e, out.getParent(), out);
       deleteQuietly(tmp);
-      throw e;
+      throw full != null ? full : e;
     }
   }
 
