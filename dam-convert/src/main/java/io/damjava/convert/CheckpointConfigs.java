@@ -47,7 +47,29 @@ public final class CheckpointConfigs {
       int pad,
       String act,
       boolean attentionBias,
-      boolean mlpBias) {}
+      boolean mlpBias) {
+    /** The same config with {@code vocab} rows used. */
+    Llm withVocab(int v) {
+      return new Llm(
+          hidden,
+          intermediate,
+          layers,
+          heads,
+          kvHeads,
+          headDim,
+          v,
+          maxPositions,
+          rmsEps,
+          ropeTheta,
+          tieEmbeddings,
+          bos,
+          eos,
+          pad,
+          act,
+          attentionBias,
+          mlpBias);
+    }
+  }
 
   /** vision_tower/config.json (SiglipVisionConfig plus num_mask_channels). */
   public record Vision(
