@@ -90,6 +90,7 @@ class ConfigFieldsTest {
           new Edit("llm/generation_config.json", "no_repeat_ngram_size", "3"),
           new Edit("llm/generation_config.json", "suppress_tokens", "[5]"),
           new Edit("llm/generation_config.json", "typical_p", "0.9"),
+          new Edit("llm/generation_config.json", "min_p", "0.05"),
           new Edit("llm/generation_config.json", "eos_token_id", "[2, 3]"),
           new Edit("llm/generation_config.json", "top_k", "-1"));
 
