@@ -250,7 +250,10 @@ class DAMReference:
         # transformers' generate takes what the call does not pass (DAM passes temperature, top_p,
         # num_beams, max_new_tokens, do_sample) from llm/generation_config.json: top_k, 50 if unset
         gen_path = os.path.join(ckpt_dir, "llm", "generation_config.json")
-        gen = json.load(open(gen_path)) if os.path.exists(gen_path) else {}
+        gen = {}
+        if os.path.exists(gen_path):
+            with open(gen_path) as fh:
+                gen = json.load(fh)
         self.default_top_k = gen.get("top_k", 50)
 
     def _fit_vocab(self):

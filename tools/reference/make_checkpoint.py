@@ -373,7 +373,7 @@ def llm_weights(p, seed):
         t.update(layernorm(seed, f, b + "input_layernorm", L, bias=False))
         t.update(layernorm(seed, f, b + "post_attention_layernorm", L, bias=False))
     t.update(layernorm(seed, f, "model.norm", L, bias=False))
-    if V > p["tok_vocab"]:
+    if V > p.get("tok_vocab", V):
         n = p["tok_vocab"]
         t["lm_head.weight"] = safetensors_io.LazyTensor((V, L), lambda: loud_padding(seed, f, V, L, n))
     elif p.get("lm_peak"):
@@ -471,7 +471,7 @@ def make_checkpoint(preset, variant, out, seed=None, layers=None, dtype="f16", k
         shutil.copyfile(TINY_SPM, os.path.join(out, "llm", "tokenizer.model"))
     else:
         with open(os.path.join(out, "llm", "tokenizer.model"), "wb") as fh:
-            fh.write(padded_tokenizer_bytes(p["tok_vocab"]))
+            fh.write(padded_tokenizer_bytes(p.get("tok_vocab", p["vocab"])))
     write_json(os.path.join(out, "config.json"), root_config(p, variant, llm, vis, cp, proj))
     return out
 
