@@ -62,22 +62,24 @@ def cmp_json(a, b, path, errs):
 def main():
     errs = []
     with tempfile.TemporaryDirectory() as td:
-        for v in ("image", "joint"):
-            new = os.path.join(td, "tiny-" + v)
-            make_checkpoint.make_checkpoint("tiny", v, new)
-            old = os.path.join(FIX, "tiny-" + v)
+        for v, name, extra in (("image", "image", {}), ("joint", "joint", {}),
+                               ("image", "edge", make_goldens.EDGE_ARGS)):
+            new = os.path.join(td, "tiny-" + name)
+            make_checkpoint.make_checkpoint("tiny", v, new, **extra)
+            old = os.path.join(FIX, "tiny-" + name)
             if list_files(new) != list_files(old):
-                errs.append("checkpoint tiny-%s: file list differs" % v)
+                errs.append("checkpoint tiny-%s: file list differs" % name)
             for f in list_files(old):
                 if os.path.exists(os.path.join(new, f)) and not filecmp.cmp(os.path.join(new, f), os.path.join(old, f), shallow=False):
-                    errs.append("checkpoint tiny-%s/%s: bytes differ" % (v, f))
+                    errs.append("checkpoint tiny-%s/%s: bytes differ" % (name, f))
         gnew = os.path.join(td, "goldens")
         make_goldens.make_goldens(gnew, FIX, record_as=GOLD)
         if list_files(gnew) != list_files(GOLD):
             errs.append("goldens: file list differs: %s" % sorted(set(list_files(gnew)) ^ set(list_files(GOLD))))
-        a = json.load(open(os.path.join(gnew, "index.json"), encoding="utf-8"))
-        b = json.load(open(os.path.join(GOLD, "index.json"), encoding="utf-8"))
-        cmp_json(a, b, "index", errs)
+        for idx in ("index.json", "edges.json"):
+            a = json.load(open(os.path.join(gnew, idx), encoding="utf-8"))
+            b = json.load(open(os.path.join(GOLD, idx), encoding="utf-8"))
+            cmp_json(a, b, idx, errs)
         n_checked = 0
         for f in list_files(GOLD):
             pn, po = os.path.join(gnew, f), os.path.join(GOLD, f)

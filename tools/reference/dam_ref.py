@@ -73,6 +73,10 @@ class LlamaSlowTokenizer:
             pieces = pieces[1:]
         return pieces
 
+    def __len__(self):
+        """len(tokenizer) of the slow LlamaTokenizer: the SentencePiece pieces (no added tokens here)."""
+        return self.sp_plain.get_piece_size()
+
     def __call__(self, text):
         return [BOS_ID] + [self.sp.piece_to_id(p) for p in self.tokenize(text)]
 
@@ -226,7 +230,8 @@ def _load_dir(d):
 
 
 class DAMReference:
-    def __init__(self, ckpt_dir):
+    def __init__(self, ckpt_dir, fit_vocab=True):
+        """fit_vocab=False keeps padded embedding rows (only to show a golden depends on dropping them)."""
         self.dir = ckpt_dir
         with open(os.path.join(ckpt_dir, "config.json")) as fh:
             self.root = json.load(fh)
@@ -240,6 +245,30 @@ class DAMReference:
         assert self.root.get("mm_vision_select_feature", "cls_patch") == "cls_patch"
         assert not self.ccfg.get("context_image_as_queries", False), "not implemented (default False)"
         self.select_layer = self.root.get("mm_vision_select_layer", -2)
+        if fit_vocab:
+            self._fit_vocab()
+        # transformers' generate takes what the call does not pass (DAM passes temperature, top_p,
+        # num_beams, max_new_tokens, do_sample) from llm/generation_config.json: top_k, 50 if unset
+        gen_path = os.path.join(ckpt_dir, "llm", "generation_config.json")
+        gen = {}
+        if os.path.exists(gen_path):
+            with open(gen_path) as fh:
+                gen = json.load(fh)
+        self.default_top_k = gen.get("top_k", 50)
+
+    def _fit_vocab(self):
+        """dam/model/model_utils.py load_pretrained_model: model.resize_token_embeddings(len(tokenizer)).
+        Rows beyond the tokenizer (padded vocab_size) are dropped from embed_tokens and lm_head; fewer
+        rows than the tokenizer would be extended with random rows there, so they are refused here."""
+        w, n = self.lw, len(self.tok)
+        if "lm_head.weight" not in w and self.lcfg.get("tie_word_embeddings", False):
+            w["lm_head.weight"] = w["model.embed_tokens.weight"]
+        rows = w["model.embed_tokens.weight"].shape[0]
+        if rows < n:
+            raise ValueError("llm vocab_size %d is smaller than the tokenizer's %d tokens: the official loader "
+                             "would add randomly initialised rows" % (rows, n))
+        for k in ("model.embed_tokens.weight", "lm_head.weight"):
+            w[k] = w[k][:n].contiguous()
 
     # ---------------------------------------------------------------- SigLIP
     def siglip_embeddings(self, px4):
@@ -467,7 +496,7 @@ class DAMReference:
             top2 = np.sort(lg)[-2:]
             margins.append(float(top2[1] - top2[0]))
             if sampling:
-                t, u = sample_token(lg, rng, sampling["temperature"], sampling.get("top_k", 0), sampling.get("top_p", 1.0))
+                t, u = sample_token(lg, rng, sampling["temperature"], sampling.get("top_k", self.default_top_k), sampling.get("top_p", 1.0))
                 us.append(u)
             else:
                 t = int(np.argmax(lg))  # first (lowest) index among equal maxima

@@ -2,11 +2,24 @@
 """Write a random DAM checkpoint in the nvidia/DAM-3B Hugging Face folder layout.
 
   make_checkpoint.py --preset tiny|bench --variant image|joint --out DIR [--seed N] [--layers N] [--dtype f16|bf16|f32]
+                     [--kv-heads N] [--vocab N] [--top-k K] [--lm-peak A]
 
 Weights come from a counter-based SplitMix64 stream (numpy, vectorised), seeded per tensor from
 (seed, folder, tensor name), so the bytes depend only on the arguments - not on torch/numpy versions.
 The tiny tokenizer is the committed fixtures/tokenizer/tiny-bpe.model (trained once with spm_train,
 see --retrain-tokenizer); the bench tokenizer is that model padded with unreachable filler pieces to 32000.
+
+Variants for edge-case goldens and the precision measurement (all off by default; the default bytes do
+not change):
+  --kv-heads N  num_key_value_heads (grouped-query attention when below the head count)
+  --vocab N     vocab_size and the rows of embed_tokens / lm_head; the tokenizer keeps its own size, so
+                N above it gives padded rows (the official loader drops them; here their lm_head rows
+                are 10x louder, so a converter that kept them would emit their ids), N below it a
+                checkpoint the official loader would extend with random rows
+  --top-k K     top_k in llm/generation_config.json
+  --lm-peak A   lm_head row pi(x) += A * H^-0.5 * embed_tokens row x, with pi(x) = (7919 x + 1) mod V:
+                the decoder then strongly predicts pi(current token), so greedy top-1/top-2 margins are
+                wide like a trained model's instead of the near-ties of independent random rows
 """
 import argparse
 import hashlib
@@ -323,6 +336,25 @@ def projector_weights(p, seed):
     return t
 
 
+PEAK_MULT = 7919  # prime, coprime with 32000 and 512: pi(x) = (PEAK_MULT x + 1) mod V is a permutation
+
+
+def peaked_lm_head(seed, f, V, L, peak):
+    """lm_head = random + peak * L^-0.5 * embed_tokens[pi^-1(v)] (see --lm-peak)."""
+    w = rand_tensor(seed, f, "lm_head.weight", (V, L), 3.0 * L ** -0.5)
+    e = rand_tensor(seed, f, "model.embed_tokens.weight", (V, L), 1.0)
+    pi = (np.arange(V, dtype=np.int64) * PEAK_MULT + 1) % V
+    w[pi] += np.float32(peak * L ** -0.5) * e
+    return w
+
+
+def loud_padding(seed, f, V, L, n):
+    """lm_head whose rows from n on (beyond the tokenizer) are 10x the others (see --vocab)."""
+    w = rand_tensor(seed, f, "lm_head.weight", (V, L), 3.0 * L ** -0.5)
+    w[n:] *= np.float32(10.0)
+    return w
+
+
 def llm_weights(p, seed):
     f, L, I, V = "llm", p["l_hidden"], p["l_inter"], p["vocab"]
     hd = L // p["l_heads"]
@@ -341,7 +373,14 @@ def llm_weights(p, seed):
         t.update(layernorm(seed, f, b + "input_layernorm", L, bias=False))
         t.update(layernorm(seed, f, b + "post_attention_layernorm", L, bias=False))
     t.update(layernorm(seed, f, "model.norm", L, bias=False))
-    t["lm_head.weight"] = lazy_rand(seed, f, "lm_head.weight", (V, L), 3.0 * L ** -0.5)
+    if V > p.get("tok_vocab", V):
+        n = p["tok_vocab"]
+        t["lm_head.weight"] = safetensors_io.LazyTensor((V, L), lambda: loud_padding(seed, f, V, L, n))
+    elif p.get("lm_peak"):
+        peak = p["lm_peak"]
+        t["lm_head.weight"] = safetensors_io.LazyTensor((V, L), lambda: peaked_lm_head(seed, f, V, L, peak))
+    else:
+        t["lm_head.weight"] = lazy_rand(seed, f, "lm_head.weight", (V, L), 3.0 * L ** -0.5)
     return t
 
 
@@ -383,11 +422,24 @@ def write_json(path, obj):
         fh.write("\n")
 
 
-def make_checkpoint(preset, variant, out, seed=None, layers=None, dtype="f16"):
+def preset_params(preset, layers=None, kv_heads=None, vocab=None, lm_peak=None):
     p = dict(PRESETS[preset])
     if layers:
         p["v_layers"] = layers
         p["l_layers"] = layers
+    if kv_heads:
+        p["l_kv"] = kv_heads
+    p["tok_vocab"] = p["vocab"]  # the tokenizer's size: the preset's, whatever --vocab says
+    if vocab:
+        p["vocab"] = vocab
+    if lm_peak:
+        p["lm_peak"] = lm_peak
+    return p
+
+
+def make_checkpoint(preset, variant, out, seed=None, layers=None, dtype="f16", kv_heads=None, vocab=None,
+                    top_k=None, lm_peak=None):
+    p = preset_params(preset, layers, kv_heads, vocab, lm_peak)
     if seed is None:
         seed = 1 if variant == "image" else 2
     st_dtype = {"f16": "F16", "bf16": "BF16", "f32": "F32"}[dtype]
@@ -409,14 +461,17 @@ def make_checkpoint(preset, variant, out, seed=None, layers=None, dtype="f16"):
         write_json(os.path.join(d, "config.json"), cfg)
         safetensors_io.save_file(fn(p, seed), os.path.join(d, "model.safetensors"), dtype=st_dtype, metadata=meta)
     write_json(os.path.join(out, "vision_tower", "preprocessor_config.json"), PREPROCESSOR)
-    write_json(os.path.join(out, "llm", "generation_config.json"), GENERATION_CONFIG)
+    gen = dict(GENERATION_CONFIG)
+    if top_k is not None:
+        gen["top_k"] = top_k
+    write_json(os.path.join(out, "llm", "generation_config.json"), gen)
     write_json(os.path.join(out, "llm", "tokenizer_config.json"), tokenizer_config())
     write_json(os.path.join(out, "llm", "special_tokens_map.json"), SPECIAL_TOKENS_MAP)
     if preset == "tiny":
         shutil.copyfile(TINY_SPM, os.path.join(out, "llm", "tokenizer.model"))
     else:
         with open(os.path.join(out, "llm", "tokenizer.model"), "wb") as fh:
-            fh.write(padded_tokenizer_bytes(p["vocab"]))
+            fh.write(padded_tokenizer_bytes(p.get("tok_vocab", p["vocab"])))
     write_json(os.path.join(out, "config.json"), root_config(p, variant, llm, vis, cp, proj))
     return out
 
@@ -429,12 +484,16 @@ def main():
     ap.add_argument("--seed", type=int, default=None, help="default 1 (image) / 2 (joint)")
     ap.add_argument("--layers", type=int, default=None, help="vision, context-provider and llm layer count")
     ap.add_argument("--dtype", choices=["f16", "bf16", "f32"], default="f16")
+    ap.add_argument("--kv-heads", type=int, default=None, help="num_key_value_heads (default: the head count)")
+    ap.add_argument("--vocab", type=int, default=None, help="vocab_size and embedding rows (tokenizer unchanged)")
+    ap.add_argument("--top-k", type=int, default=None, help="top_k written to llm/generation_config.json")
+    ap.add_argument("--lm-peak", type=float, default=None, help="structured lm_head (see above)")
     ap.add_argument("--retrain-tokenizer", action="store_true",
                     help="retrain fixtures/tokenizer/tiny-bpe.model with spm_train first (changes the fixture)")
     a = ap.parse_args()
     if a.retrain_tokenizer:
         train_tiny_tokenizer(TINY_SPM)
-    make_checkpoint(a.preset, a.variant, a.out, a.seed, a.layers, a.dtype)
+    make_checkpoint(a.preset, a.variant, a.out, a.seed, a.layers, a.dtype, a.kv_heads, a.vocab, a.top_k, a.lm_peak)
     print(a.out)
 
 

@@ -36,6 +36,10 @@ MASKS = {
 VIDEO_FRAME = (224, 168)                  # frame w, h; frame k is chelsea[oy:oy+h, ox:ox+w]
 VIDEO_OFFSETS = [(60 + 14 * k, 30 + 6 * k) for k in range(8)]
 VIDEO_FEATURE_FRAMES = [0, 7]             # frames whose context/focal features are stored
+# tiny-edge (edges.json): make_checkpoint.py --preset tiny --kv-heads 2 --vocab 520 --top-k 3, i.e.
+# grouped-query attention (4 heads, 2 KV heads), 8 padded vocabulary rows, generation_config top_k 3
+EDGE_ARGS = dict(kv_heads=2, vocab=520, top_k=3)
+EDGE_SAMPLING = dict(temperature=1.5, top_p=1.0, seed=99)  # no top_k: the model's (3) applies
 
 
 def ellipse_mask(size, box):
@@ -193,6 +197,28 @@ def make_goldens(out, ckpt_root, record_as=None):
     cases.append(run_case(m_joint, w, "video_8_frames", joint_ckpt, frames, fpaths, fmasks, mpaths,
                           dam_ref.QUERY_JOINT_VIDEO, feature_frames=VIDEO_FEATURE_FRAMES,
                           pixel_frames=[0]))
+    edge_ckpt = os.path.join(ckpt_root, "tiny-edge")
+    m_edge = dam_ref.DAMReference(edge_ckpt)
+    eye = ([chelsea], [cp], [masks["left_eye"]], [mask_paths["left_eye"]])
+    edges = [run_case(m_edge, w, "edge_gqa_padded_greedy", edge_ckpt, *eye, dam_ref.QUERY_IMAGE)]
+    edges.append(run_case(m_edge, w, "edge_model_top_k_sampled", edge_ckpt, *eye, dam_ref.QUERY_IMAGE,
+                          sampling=EDGE_SAMPLING, features_from=edges[0]))
+    edges[1]["model_top_k"] = m_edge.default_top_k
+    # Both goldens must depend on what they test: keeping the padded rows, or sampling without the
+    # model's top_k, would give other tokens.
+    try:
+        padded = dam_ref.DAMReference(edge_ckpt, fit_vocab=False).describe(
+            eye[0], eye[2], dam_ref.QUERY_IMAGE, max_new_tokens=N_GREEDY)["tokens"]
+    except IndexError:  # the text decode met ids beyond the tokenizer: the padded rows won
+        padded = None
+    assert padded != edges[0]["tokens"], "padded rows do not change the greedy tokens"
+    no_k = m_edge.describe(eye[0], eye[2], dam_ref.QUERY_IMAGE, max_new_tokens=N_GREEDY,
+                           sampling=dict(EDGE_SAMPLING, top_k=0))
+    assert no_k["tokens"] != edges[1]["tokens"], "the model's top_k does not change the sampled tokens"
+    with open(os.path.join(out, "edges.json"), "w", encoding="utf-8") as fh:
+        json.dump({"format": "dam-java reference goldens v1 (edge cases; same case format as index.json)",
+                   "checkpoint_args": EDGE_ARGS, "cases": edges}, fh, indent=1, sort_keys=True, ensure_ascii=False)
+        fh.write("\n")
     index = {
         "format": "dam-java reference goldens v1",
         "generated_by": "/usr/bin/python3 tools/reference/make_goldens.py --out " + rel(record_as or out),

@@ -160,6 +160,59 @@ class Decoder:
         return torch.argmax(logits[:, prompts.shape[1] - 1:], dim=-1)
 
 
+def first_divergence(seq, ref):
+    """Per row: index of the first token differing from ref, or len when identical."""
+    eq = seq == ref
+    n = ref.shape[1]
+    return torch.where(eq.all(dim=1), torch.full((ref.shape[0],), n), (~eq).int().argmax(dim=1))
+
+
+DIVERGENCE_BINS = ((0, 10), (10, 25), (25, 50), (50, 100))
+
+
+def agreement(seq, ref, forced=None):
+    """Metrics of seq (B, n) against the reference sequences ref (B, n); forced = the argmax of the
+    mode when teacher-forced along ref (B, n), if known."""
+    lead = first_divergence(seq, ref)
+    n = ref.shape[1]
+    out = dict(identical_sequences=int((lead == n).sum()), mean_leading_equal=float(lead.float().mean()),
+               min_leading_equal=int(lead.min()), median_first_divergence=float(lead.float().median()),
+               token_agreement=float((seq == ref).float().mean()))
+    out["first_divergence_bins"] = {"%d-%d" % (a, b - 1): int(((lead >= a) & (lead < b)).sum())
+                                    for a, b in DIVERGENCE_BINS if a < n}
+    if forced is not None:
+        out["teacher_forced_top1"] = float((forced == ref).float().mean())
+    return out
+
+
+def margin_summary(margin, top1p):
+    q = lambda t, x: float(t.quantile(x))  # noqa: E731
+    return dict(positions=int(margin.numel()), p10=q(margin, 0.1), p25=q(margin, 0.25), median=q(margin, 0.5),
+                p75=q(margin, 0.75), p90=q(margin, 0.9), below_0_1=float((margin < 0.1).float().mean()),
+                below_1=float((margin < 1).float().mean()), ties=int((margin == 0).sum()),
+                top1_prob_median=q(top1p, 0.5), top1_prob_p10=q(top1p, 0.1))
+
+
+def compare(a):
+    """Agreement of engine outputs (./dam bench agree) with the saved fp16 reference."""
+    with open(os.path.join(a.compare, "prompts.json")) as fh:
+        ref = torch.tensor(json.load(fh)["reference"])
+    with open(os.path.join(a.compare, "reference.json")) as fh:
+        res = json.load(fh)
+    for spec in a.engine:
+        name, path = spec.split("=", 1)
+        with open(path) as fh:
+            e = json.load(fh)
+        forced = torch.tensor(e["forced_argmax"]) if e.get("forced_argmax") else None
+        res["engine_" + name] = agreement(torch.tensor(e["tokens"]), ref, forced)
+        res["engine_" + name]["seconds"] = e.get("seconds")
+        print(name, json.dumps(res["engine_" + name]), flush=True)
+    print(json.dumps(res, indent=1))
+    if a.json:
+        with open(a.json, "w") as fh:
+            json.dump(res, fh, indent=1)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--layers", type=int, default=2)
@@ -168,10 +221,17 @@ def main():
     ap.add_argument("--prompt-len", type=int, default=32)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--lm-peak", type=float, default=None, help="make_checkpoint.py --lm-peak (structured lm_head)")
+    ap.add_argument("--modes", default="fp32,int8,int4", help="emulated modes compared with fp16 ('' for none)")
+    ap.add_argument("--save", default=None, help="write prompts.json (prompts + fp16 tokens) and reference.json here")
+    ap.add_argument("--compare", default=None, help="a --save folder: score the --engine outputs against it")
+    ap.add_argument("--engine", action="append", default=[], help="NAME=FILE from ./dam bench agree (with --compare)")
     ap.add_argument("--json", default=None, help="write the results here too")
     a = ap.parse_args()
+    if a.compare:
+        return compare(a)
     torch.set_num_threads(a.threads)
-    p = dict(make_checkpoint.PRESETS["bench"], l_layers=a.layers)
+    p = make_checkpoint.preset_params("bench", a.layers, lm_peak=a.lm_peak)
     t0 = time.time()
     w = {k: v.materialize().astype(np.float16) for k, v in make_checkpoint.llm_weights(p, a.seed).items()}
     print("weights: %.0f s" % (time.time() - t0), flush=True)
@@ -184,31 +244,31 @@ def main():
     ref = fp16.greedy(prompts, a.tokens)
     with torch.no_grad():
         lg, _ = fp16.forward(torch.cat((prompts, ref[:, :-1]), dim=1), None)
-        top2 = torch.topk(lg[:, a.prompt_len - 1:].float(), 2, dim=-1).values
+        lg = lg[:, a.prompt_len - 1:].float()
+        top2 = torch.topk(lg, 2, dim=-1).values
         margin = (top2[..., 0] - top2[..., 1]).flatten()
+        top1p = torch.softmax(lg, dim=-1).amax(dim=-1).flatten()
     del fp16, lg
     print("fp16: %.0f s" % (time.time() - t0), flush=True)
-    for mode in ("fp32", "int8", "int4"):
+    res["fp16_margin"] = margin_summary(margin, top1p)
+    res["setup"] = dict(layers=a.layers, prompts=a.prompts, tokens=a.tokens, prompt_len=a.prompt_len,
+                        hidden=p["l_hidden"], vocab=p["vocab"], lm_peak=a.lm_peak, seed=a.seed,
+                        torch=torch.__version__)
+    if a.save:
+        os.makedirs(a.save, exist_ok=True)
+        with open(os.path.join(a.save, "prompts.json"), "w") as fh:
+            json.dump(dict(prompts=prompts.tolist(), tokens=a.tokens, reference=ref.tolist()), fh)
+    for mode in [m for m in a.modes.split(",") if m]:
         t0 = time.time()
         m = Decoder(p, w, mode)
         s = m.greedy(prompts, a.tokens)
-        eq = s == ref
-        lead = torch.where(eq.all(dim=1), torch.full((a.prompts,), a.tokens),
-                           (~eq).int().argmax(dim=1))
-        tf = m.teacher_forced(prompts, ref)
-        res[mode] = dict(
-            identical_sequences=int(eq.all(dim=1).sum()),
-            mean_leading_equal=float(lead.float().mean()),
-            min_leading_equal=int(lead.min()),
-            teacher_forced_top1=float((tf == ref).float().mean()),
-        )
+        res[mode] = agreement(s, ref, m.teacher_forced(prompts, ref))
+        res[mode]["seconds"] = round(time.time() - t0)
         del m
-        print("%s: %.0f s %s" % (mode, time.time() - t0, json.dumps(res[mode])), flush=True)
-    res["fp16_margin"] = dict(
-        median=float(margin.median()), p10=float(margin.quantile(0.1)),
-        ties=int((margin == 0).sum()), positions=int(margin.numel()))
-    res["setup"] = dict(layers=a.layers, prompts=a.prompts, tokens=a.tokens, prompt_len=a.prompt_len,
-                        hidden=p["l_hidden"], vocab=p["vocab"], torch=torch.__version__)
+        print("%s: %s" % (mode, json.dumps(res[mode])), flush=True)
+    if a.save:
+        with open(os.path.join(a.save, "reference.json"), "w") as fh:
+            json.dump(res, fh, indent=1)
     print(json.dumps(res, indent=1))
     if a.json:
         with open(a.json, "w") as fh:

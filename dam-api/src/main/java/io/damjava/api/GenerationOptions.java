@@ -9,9 +9,10 @@ import java.util.OptionalLong;
  * rejected with an {@link InvalidInputException} that names the field and the value.
  *
  * <p>Defaults follow the reference's {@code DescribeAnythingModel.get_description}: temperature
- * 0.2, top-p 0.5, top-k 50 (Hugging Face's generate default), 512 new tokens, no seed (a fresh
- * random seed per call), the model's default query. The reference's server uses top-p 0.9.
- * Temperature 0 means greedy decoding, which is deterministic.
+ * 0.2, top-p 0.5, top-k {@link #MODEL_TOP_K} (the model's own: its {@code generation_config.json}
+ * {@code top_k}, 50 when it sets none, as Hugging Face's generate applies it), 512 new tokens, no
+ * seed (a fresh random seed per call), the model's default query. The reference's server uses top-p
+ * 0.9. Temperature 0 means greedy decoding, which is deterministic.
  *
  * <pre>{@code
  * GenerationOptions greedy = GenerationOptions.defaults().withTemperature(0);
@@ -20,7 +21,8 @@ import java.util.OptionalLong;
  *
  * @param temperature softmax temperature, {@code >= 0}; 0 is greedy
  * @param topP nucleus mass kept, in (0, 1]
- * @param topK tokens kept by value rank, {@code >= 0}; 0 disables
+ * @param topK tokens kept by value rank, {@code >= 0}; 0 disables; {@link #MODEL_TOP_K} takes the
+ *     model's value
  * @param maxNewTokens upper bound on generated tokens, {@code >= 1}
  * @param seed seed for sampling; empty means a fresh random seed per call
  * @param query the question asked about the region; empty means the model's default query
@@ -35,7 +37,17 @@ public record GenerationOptions(
 
   public static final double DEFAULT_TEMPERATURE = 0.2;
   public static final double DEFAULT_TOP_P = 0.5;
+
+  /** Hugging Face's top-k when a model's generation config sets none. */
   public static final int DEFAULT_TOP_K = 50;
+
+  /**
+   * {@link #topK()} value meaning "the model's top-k": the engine applies the {@code top_k} of the
+   * checkpoint's {@code generation_config.json} ({@link #DEFAULT_TOP_K} when it sets none), as
+   * Hugging Face's generate does for a call that passes no {@code top_k}. The builder's default.
+   */
+  public static final int MODEL_TOP_K = -1;
+
   public static final int DEFAULT_MAX_NEW_TOKENS = 512;
 
   private static final GenerationOptions DEFAULTS = builder().build();
@@ -50,8 +62,9 @@ public record GenerationOptions(
     if (!(topP > 0 && topP <= 1)) {
       throw new InvalidInputException("topP must be in (0, 1], got " + topP);
     }
-    if (topK < 0) {
-      throw new InvalidInputException("topK must be >= 0 (0 disables top-k), got " + topK);
+    if (topK < MODEL_TOP_K) {
+      throw new InvalidInputException(
+          "topK must be >= 0 (0 disables top-k) or MODEL_TOP_K (-1, the model's), got " + topK);
     }
     if (maxNewTokens < 1) {
       throw new InvalidInputException("maxNewTokens must be >= 1, got " + maxNewTokens);
@@ -103,7 +116,7 @@ public record GenerationOptions(
   public static final class Builder {
     private double temperature = DEFAULT_TEMPERATURE;
     private double topP = DEFAULT_TOP_P;
-    private int topK = DEFAULT_TOP_K;
+    private int topK = MODEL_TOP_K;
     private int maxNewTokens = DEFAULT_MAX_NEW_TOKENS;
     private OptionalLong seed = OptionalLong.empty();
     private Optional<String> query = Optional.empty();

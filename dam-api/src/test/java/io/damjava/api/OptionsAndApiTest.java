@@ -24,7 +24,7 @@ class OptionsAndApiTest {
     GenerationOptions d = GenerationOptions.defaults();
     assertEquals(0.2, d.temperature());
     assertEquals(0.5, d.topP());
-    assertEquals(50, d.topK());
+    assertEquals(GenerationOptions.MODEL_TOP_K, d.topK()); // the engine applies the model's
     assertEquals(512, d.maxNewTokens());
     assertTrue(d.seed().isEmpty());
     assertFalse(d.greedy());
@@ -40,7 +40,7 @@ class OptionsAndApiTest {
     fails("temperature", () -> GenerationOptions.builder().temperature(Double.NaN).build());
     fails("topP must be in (0, 1], got 0.0", () -> GenerationOptions.builder().topP(0).build());
     fails("topP must be in (0, 1], got 1.5", () -> GenerationOptions.builder().topP(1.5).build());
-    fails("topK must be >= 0", () -> GenerationOptions.builder().topK(-1).build());
+    fails("topK must be >= 0", () -> GenerationOptions.builder().topK(-2).build());
     fails(
         "maxNewTokens must be >= 1, got 0",
         () -> GenerationOptions.builder().maxNewTokens(0).build());

@@ -207,6 +207,15 @@ public final class BenchEngine implements AutoCloseable {
     }
   }
 
+  /**
+   * Greedy decoding of token-id prompts (one length, no image) through the engine's decoder, with
+   * no EOS stop; with {@code forced} non-null every row is fed those tokens instead (teacher
+   * forcing) and the argmax at each of the {@code maxNew} positions is still recorded.
+   */
+  public TokenProbe.Rows greedyTokens(int[][] prompts, int maxNew, int[][] forced) {
+    return TokenProbe.run(g, m, prompts, maxNew, forced);
+  }
+
   private static OnnxTensor keep(List<OnnxTensor> made, OnnxTensor t) {
     made.add(t);
     return t;
@@ -360,6 +369,7 @@ public final class BenchEngine implements AutoCloseable {
 
   /** The whole pipeline for one image and its regions (what {@code describe} runs after checks). */
   public List<Caption> describe(DamImage image, List<Mask> masks, GenerationOptions options) {
+    options = Samplers.resolve(options, m.generation());
     int[] ids = pipeline.promptIds(options, 1, false);
     List<DamImage> frames = new ArrayList<>();
     for (int i = 0; i < masks.size(); i++) {
@@ -370,9 +380,17 @@ public final class BenchEngine implements AutoCloseable {
 
   // ---- sampling ----
 
-  /** The engine's sampler for options (greedy when the temperature is 0). */
+  /**
+   * The engine's sampler for options (greedy when the temperature is 0); the model's top-k is taken
+   * as {@link GenerationOptions#DEFAULT_TOP_K}.
+   */
   public static ToIntFunction<float[]> sampler(GenerationOptions options, long seed) {
-    Sampler s = Samplers.of(options, seed);
+    Sampler s =
+        Samplers.of(
+            Samplers.resolve(
+                options,
+                new BundleManifest.Generation(0.2, 0.5, GenerationOptions.DEFAULT_TOP_K, 512)),
+            seed);
     return s::sample;
   }
 

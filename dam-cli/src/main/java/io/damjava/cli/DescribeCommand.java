@@ -134,8 +134,10 @@ final class DescribeCommand implements Callable<Integer> {
   @Option(
       names = "--top-k",
       paramLabel = "K",
-      description = "Tokens kept by rank, 0 = off (default ${DEFAULT-VALUE}).")
-  int topK = GenerationOptions.DEFAULT_TOP_K;
+      description =
+          "Tokens kept by rank, 0 = off (default: the model's generation_config top_k, 50 when"
+              + " it sets none).")
+  int topK = GenerationOptions.MODEL_TOP_K;
 
   @Option(
       names = "--seed",

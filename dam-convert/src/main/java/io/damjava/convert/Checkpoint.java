@@ -25,7 +25,7 @@ public final class Checkpoint implements AutoCloseable {
   private Checkpoint(Path dir, TensorSet[] sets) {
     this.dir = dir;
     this.root = CheckpointConfigs.root(dir.resolve("config.json"));
-    this.llm = CheckpointConfigs.llm(dir.resolve("llm/config.json"));
+    this.llm = fitVocab(CheckpointConfigs.llm(dir.resolve("llm/config.json")), sets[0]);
     this.vision = CheckpointConfigs.vision(dir.resolve("vision_tower/config.json"));
     this.context = CheckpointConfigs.context(dir.resolve("context_provider/config.json"));
     CheckpointConfigs.Projector projector =
@@ -68,6 +68,78 @@ public final class Checkpoint implements AutoCloseable {
       }
       throw e;
     }
+  }
+
+  /**
+   * The official loader ({@code dam/model/model_utils.py} {@code load_pretrained_model}) calls
+   * {@code model.resize_token_embeddings(len(tokenizer))} after loading the weights. Rows beyond
+   * the tokenizer (a {@code vocab_size} padded up) are dropped, so we keep only the tokenizer's
+   * rows of embed_tokens and lm_head; fewer rows than the tokenizer would be extended with random
+   * rows, which we cannot reproduce, so that is refused.
+   */
+  private CheckpointConfigs.Llm fitVocab(CheckpointConfigs.Llm l, TensorSet t) {
+    Path tokFile = dir.resolve("llm/tokenizer.model");
+    if (!Files.isRegularFile(tokFile)) {
+      return l; // the converter reports the missing tokenizer
+    }
+    int n = tokenizerSize(tokFile);
+    String where = dir + "/llm/config.json: vocab_size = " + l.vocab();
+    if (l.vocab() < n) {
+      throw new CheckpointException(
+          where
+              + " is smaller than the tokenizer's "
+              + n
+              + " tokens (llm/tokenizer.model): the official loader's resize_token_embeddings"
+              + " would append "
+              + (n - l.vocab())
+              + " randomly initialised embedding rows, which no conversion can reproduce");
+    }
+    if (l.vocab() == n) {
+      return l;
+    }
+    for (String name :
+        l.tieEmbeddings()
+            ? new String[] {"model.embed_tokens.weight"}
+            : new String[] {"model.embed_tokens.weight", "lm_head.weight"}) {
+      long rows = t.shape(name)[0];
+      if (rows != l.vocab()) {
+        throw new CheckpointException(where + " but tensor '" + name + "' has " + rows + " rows");
+      }
+      t.keepRows(name, n);
+    }
+    return l.withVocab(n);
+  }
+
+  /** len(tokenizer) of the official slow LlamaTokenizer: the SentencePiece pieces. */
+  private int tokenizerSize(Path tokFile) {
+    int pieces;
+    try {
+      pieces = io.damjava.tokenizer.Tokenizer.load(tokFile).vocabSize();
+    } catch (java.io.IOException | RuntimeException e) {
+      throw new CheckpointException(tokFile + ": cannot read the tokenizer: " + e.getMessage(), e);
+    }
+    Path cfg = dir.resolve("llm/tokenizer_config.json");
+    if (Files.isRegularFile(cfg)) {
+      var added = CheckpointConfigs.read(cfg).get("added_tokens_decoder");
+      if (added != null && added.isObject()) {
+        added
+            .fieldNames()
+            .forEachRemaining(
+                id -> {
+                  if (!id.matches("\\d+") || Long.parseLong(id) >= pieces) {
+                    throw new CheckpointException(
+                        cfg
+                            + ": added_tokens_decoder id "
+                            + id
+                            + " is beyond the "
+                            + pieces
+                            + " SentencePiece pieces of tokenizer.model: added tokens are not"
+                            + " supported");
+                  }
+                });
+      }
+    }
+    return pieces;
   }
 
   private void validate(CheckpointConfigs.Projector projector) {

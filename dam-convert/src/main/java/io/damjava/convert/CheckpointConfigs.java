@@ -47,7 +47,29 @@ public final class CheckpointConfigs {
       int pad,
       String act,
       boolean attentionBias,
-      boolean mlpBias) {}
+      boolean mlpBias) {
+    /** The same config with {@code vocab} rows used. */
+    Llm withVocab(int v) {
+      return new Llm(
+          hidden,
+          intermediate,
+          layers,
+          heads,
+          kvHeads,
+          headDim,
+          v,
+          maxPositions,
+          rmsEps,
+          ropeTheta,
+          tieEmbeddings,
+          bos,
+          eos,
+          pad,
+          act,
+          attentionBias,
+          mlpBias);
+    }
+  }
 
   /** vision_tower/config.json (SiglipVisionConfig plus num_mask_channels). */
   public record Vision(
@@ -204,6 +226,7 @@ public final class CheckpointConfigs {
     {"min_length", "0"},
     {"min_new_tokens", "0"},
     {"typical_p", "1.0"},
+    {"min_p", "null"}, // transformers >= 4.39 (DAM needs >= 4.41.2): a warper after top-p
     {"epsilon_cutoff", "0.0"},
     {"eta_cutoff", "0.0"},
     {"penalty_alpha", "0.0"},

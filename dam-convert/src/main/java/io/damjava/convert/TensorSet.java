@@ -21,6 +21,8 @@ public final class TensorSet implements AutoCloseable {
   private final Path dir;
   private final List<SafetensorsFile> files;
   private final Map<String, SafetensorsFile> byName;
+  // name -> rows get() returns: the leading rows of a tensor whose file holds more (padded vocab)
+  private final Map<String, Long> keptRows = new TreeMap<>();
 
   private TensorSet(Path dir, List<SafetensorsFile> files, Map<String, SafetensorsFile> byName) {
     this.dir = dir;
@@ -103,10 +105,38 @@ public final class TensorSet implements AutoCloseable {
     return file(name).entries().get(name).shape();
   }
 
+  /**
+   * From now on {@link #get} returns only the first {@code rows} rows of the 2-D tensor {@code
+   * name} (and expects that shape): for an embedding padded beyond the tokenizer, whose extra rows
+   * the official loader drops with {@code resize_token_embeddings}.
+   */
+  void keepRows(String name, long rows) {
+    long[] shape = shape(name);
+    if (shape.length != 2 || shape[0] < rows) {
+      throw new IllegalArgumentException(
+          name + Arrays.toString(shape) + " has fewer rows than " + rows);
+    }
+    keptRows.put(name, rows);
+  }
+
   /** Reads a tensor as float32, checking its shape. */
   public float[] get(String name, long... expected) {
     SafetensorsFile f = file(name);
     long[] shape = f.entries().get(name).shape();
+    Long kept = keptRows.get(name);
+    if (kept != null && kept < shape[0] && expected.length == 2 && expected[0] == kept) {
+      if (shape[1] != expected[1]) {
+        throw new CheckpointException(
+            f.path()
+                + ": tensor '"
+                + name
+                + "' has "
+                + shape[1]
+                + " columns, expected "
+                + expected[1]);
+      }
+      return Arrays.copyOf(f.read(name), Math.toIntExact(kept * shape[1]));
+    }
     if (!sameShape(shape, expected)) {
       throw new CheckpointException(
           f.path()

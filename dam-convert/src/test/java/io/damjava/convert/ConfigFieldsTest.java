@@ -90,6 +90,7 @@ class ConfigFieldsTest {
           new Edit("llm/generation_config.json", "no_repeat_ngram_size", "3"),
           new Edit("llm/generation_config.json", "suppress_tokens", "[5]"),
           new Edit("llm/generation_config.json", "typical_p", "0.9"),
+          new Edit("llm/generation_config.json", "min_p", "0.05"),
           new Edit("llm/generation_config.json", "eos_token_id", "[2, 3]"),
           new Edit("llm/generation_config.json", "top_k", "-1"));
 
@@ -122,6 +123,44 @@ class ConfigFieldsTest {
     try (Checkpoint ck = Checkpoint.open(c)) {
       ck.visionBlocks();
     }
+  }
+
+  @Test
+  void vocabSizeBelowTheTokenizerIsRefusedNamingBothSizes() throws Exception {
+    Path c = copy("small-vocab");
+    TestSafetensors.keepRows(
+        c.resolve("llm/model.safetensors"),
+        java.util.Map.of("model.embed_tokens.weight", 500, "lm_head.weight", 500));
+    edit(c, new Edit("llm/config.json", "vocab_size", "500"));
+    CheckpointException x = assertThrows(CheckpointException.class, () -> open(c));
+    String m = x.getMessage();
+    assertTrue(m.contains("llm/config.json: vocab_size = 500"), m);
+    assertTrue(m.contains("tokenizer's 512 tokens"), m);
+    assertTrue(m.contains("12 randomly initialised"), m);
+  }
+
+  @Test
+  void paddedVocabKeepsTheTokenizersRows() throws Exception {
+    // tiny-edge: vocab_size 520 over the 512-piece tokenizer; its golden test (EdgeGoldenTest)
+    // shows the tokens equal the reference's, which drops the 8 padded rows as the official does
+    try (Checkpoint ck = Checkpoint.open(Goldens.checkpoint("tiny-edge"))) {
+      assertEquals(512, ck.llm().vocab());
+      assertEquals(64 * 512, ck.llmTensors().get("lm_head.weight", 512, 64).length);
+      assertEquals(64 * 512, ck.llmTensors().get("model.embed_tokens.weight", 512, 64).length);
+    }
+  }
+
+  @Test
+  void addedTokensBeyondTheSentencePieceModelAreRefused() throws Exception {
+    Path c = copy("added");
+    edit(
+        c,
+        new Edit(
+            "llm/tokenizer_config.json",
+            "added_tokens_decoder",
+            "{\"0\":{\"content\":\"<unk>\"},\"512\":{\"content\":\"<image>\"}}"));
+    CheckpointException x = assertThrows(CheckpointException.class, () -> open(c));
+    assertTrue(x.getMessage().contains("added_tokens_decoder id 512"), x.getMessage());
   }
 
   @Test

@@ -24,6 +24,11 @@ final class Goldens {
     return new ObjectMapper().readTree(DIR.resolve("index.json").toFile());
   }
 
+  /** goldens/edges.json: the tiny-edge checkpoint's cases (GQA, padded vocab, model top-k). */
+  static JsonNode edges() throws IOException {
+    return new ObjectMapper().readTree(DIR.resolve("edges.json").toFile());
+  }
+
   static List<JsonNode> cases(String checkpointSuffix) throws IOException {
     List<JsonNode> out = new ArrayList<>();
     for (JsonNode c : index().get("cases")) {

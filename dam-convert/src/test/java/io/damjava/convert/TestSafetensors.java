@@ -78,4 +78,45 @@ final class TestSafetensors {
     index.set("weight_map", map);
     Files.writeString(dir.resolve("model.safetensors.index.json"), om.writeValueAsString(index));
   }
+
+  /**
+   * Rewrites {@code file} as F32 with the 2-D tensors named in {@code rows} cut to that many rows.
+   */
+  static void keepRows(Path file, java.util.Map<String, Integer> rows) throws IOException {
+    ObjectMapper om = new ObjectMapper();
+    ObjectNode header = om.createObjectNode();
+    List<float[]> data = new ArrayList<>();
+    long off = 0;
+    try (SafetensorsFile f = SafetensorsFile.open(file)) {
+      for (String n : new java.util.TreeSet<>(f.entries().keySet())) {
+        long[] shape = f.entries().get(n).shape().clone();
+        float[] v = f.read(n);
+        if (rows.containsKey(n)) {
+          shape[0] = rows.get(n);
+          v = java.util.Arrays.copyOf(v, (int) (shape[0] * shape[1]));
+        }
+        ObjectNode t = header.putObject(n);
+        t.put("dtype", "F32");
+        var sh = t.putArray("shape");
+        for (long d : shape) {
+          sh.add(d);
+        }
+        t.putArray("data_offsets").add(off).add(off + 4L * v.length);
+        off += 4L * v.length;
+        data.add(v);
+      }
+    }
+    byte[] h = om.writeValueAsString(header).getBytes(StandardCharsets.UTF_8);
+    try (OutputStream os = Files.newOutputStream(file)) {
+      os.write(ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(h.length).array());
+      os.write(h);
+      for (float[] v : data) {
+        ByteBuffer b = ByteBuffer.allocate(4 * v.length).order(ByteOrder.LITTLE_ENDIAN);
+        for (float x : v) {
+          b.putFloat(x);
+        }
+        os.write(b.array());
+      }
+    }
+  }
 }

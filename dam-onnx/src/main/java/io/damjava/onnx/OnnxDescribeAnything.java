@@ -134,6 +134,7 @@ final class OnnxDescribeAnything implements DescribeAnything {
     if (options == null) {
       throw new InvalidInputException("options must not be null (use defaultOptions())");
     }
+    options = Samplers.resolve(options, manifest.generation());
     List<Mask> masks = masks(image, regions);
     int[] ids = promptIds(options, false);
     return pipeline.describe(
@@ -144,7 +145,8 @@ final class OnnxDescribeAnything implements DescribeAnything {
     if (request == null) {
       throw new InvalidInputException("request must not be null");
     }
-    GenerationOptions options = request.options().orElse(defaults);
+    GenerationOptions options =
+        Samplers.resolve(request.options().orElse(defaults), manifest.generation());
     boolean video = request.isVideo();
     if (video && manifest.variant() != BundleManifest.Variant.IMAGE_VIDEO) {
       throw new InvalidInputException(

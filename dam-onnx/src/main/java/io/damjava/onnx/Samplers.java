@@ -1,6 +1,7 @@
 package io.damjava.onnx;
 
 import io.damjava.api.GenerationOptions;
+import io.damjava.onnx.bundle.BundleManifest;
 import java.security.SecureRandom;
 
 /**
@@ -14,7 +15,12 @@ import java.security.SecureRandom;
  *       but always keep the largest; {@code probs = softmax(x)} over the kept ids; one {@code u}
  *       from SplitMix64; walk ids in ascending order accumulating probs and take the first id whose
  *       cumulative sum exceeds {@code u} (the last kept id if none does). This is Hugging Face's
- *       warper order (temperature, top-k, top-p) with a portable draw.
+ *       warper order (temperature, top-k, top-p; {@code min_tokens_to_keep} 1) with a portable
+ *       draw.
+ *   <li>Top-k {@link GenerationOptions#MODEL_TOP_K} is the bundle's {@code generation.topK} (the
+ *       checkpoint's {@code generation_config.json} value, 50 when it sets none): transformers'
+ *       generate takes {@code top_k} from the model's generation config when the call passes none,
+ *       and DAM's call passes none.
  * </ul>
  */
 final class Samplers {
@@ -29,10 +35,25 @@ final class Samplers {
         : SEEDS.nextLong() ^ System.nanoTime();
   }
 
-  /** A new sampler for one call. */
+  /** {@code options} with a {@link GenerationOptions#MODEL_TOP_K} top-k replaced by the model's. */
+  static GenerationOptions resolve(GenerationOptions options, BundleManifest.Generation model) {
+    if (options.topK() != GenerationOptions.MODEL_TOP_K) {
+      return options;
+    }
+    return options.toBuilder().topK(model.topK()).build();
+  }
+
+  /**
+   * A new sampler for one call; a {@link GenerationOptions#MODEL_TOP_K} top-k must have been
+   * {@linkplain #resolve resolved}.
+   */
   static Sampler of(GenerationOptions options, long seed) {
     if (options.greedy()) {
       return Samplers::argmax;
+    }
+    if (options.topK() < 0) {
+      throw new IllegalArgumentException(
+          "top-k " + options.topK() + " not resolved to the model's");
     }
     return new TopKTopP(
         options.temperature(), options.topK(), options.topP(), new SplitMix64(seed));

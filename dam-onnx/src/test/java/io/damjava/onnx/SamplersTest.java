@@ -32,6 +32,24 @@ class SamplersTest {
   }
 
   @Test
+  void modelTopKIsResolvedFromTheBundleAndAnExplicitOneWins() {
+    var model = new io.damjava.onnx.bundle.BundleManifest.Generation(0.2, 0.5, 1, 512);
+    GenerationOptions unset = GenerationOptions.builder().temperature(5).topP(1).seed(3).build();
+    assertEquals(GenerationOptions.MODEL_TOP_K, unset.topK());
+    GenerationOptions resolved = Samplers.resolve(unset, model);
+    assertEquals(1, resolved.topK());
+    // the bundle's top_k 1 makes even temperature 5 greedy
+    Sampler s = Samplers.of(resolved, 3);
+    for (int i = 0; i < 20; i++) {
+      assertEquals(2, s.sample(new float[] {0f, 1f, 1.5f, -1f}));
+    }
+    GenerationOptions explicit = unset.toBuilder().topK(0).build();
+    assertEquals(0, Samplers.resolve(explicit, model).topK());
+    org.junit.jupiter.api.Assertions.assertThrows(
+        IllegalArgumentException.class, () -> Samplers.of(unset, 3));
+  }
+
+  @Test
   void topKOfOneIsGreedy() {
     GenerationOptions o =
         GenerationOptions.builder().temperature(5).topK(1).topP(1).seed(7).build();

@@ -48,7 +48,8 @@ class ServerProtocolTest extends ServerTestBase {
     io.damjava.api.GenerationOptions o = dam.lastOptions.get();
     assertEquals(0.2, o.temperature());
     assertEquals(0.9, o.topP());
-    assertEquals(50, o.topK());
+    // no top_k: the engine applies the model's generation_config value, as transformers does
+    assertEquals(io.damjava.api.GenerationOptions.MODEL_TOP_K, o.topK());
     assertEquals(512, o.maxNewTokens());
     assertEquals(
         "image area 37 t 0.2 p 0.9 q Describe the masked region in detail.",
