@@ -198,6 +198,36 @@ class VideoRegionTest {
   }
 
   @Test
+  void aSecondClickOnALostFrameRefinesTheTrackAsTheReferenceDoes() throws Exception {
+    // click_f6 alone loses the object on frame 9 (see above); refine_goldens.json: + click on 9
+    VideoRegion v =
+        new VideoRegion(video, 6, Region.point(96, 63)).refine(9, Region.point(129, 54));
+    VideoMasks used = dam.segmentVideo(v);
+    JsonNode g = new ObjectMapper().readTree(GOLD.resolve("refine_goldens.json").toFile());
+    for (int i = 0; i < PICKS.length; i++) {
+      JsonNode gf = g.get("frames").get(PICKS[i]);
+      boolean[] want = png(GOLD.resolve(gf.get("mask").asText()));
+      Set<Integer> near = new HashSet<>();
+      gf.get("near_threshold").forEach(q -> near.add(q.get(1).asInt() * 160 + q.get(0).asInt()));
+      Mask got = used.masks().get(i);
+      for (int y = 0; y < 120; y++) {
+        for (int x = 0; x < 160; x++) {
+          if (!near.contains(y * 160 + x)) {
+            assertEquals(want[y * 160 + x], got.get(x, y), "frame " + PICKS[i] + " " + x + "," + y);
+          }
+        }
+      }
+    }
+    assertTrue(used.masks().get(5).area() > 1000, "frame 9 is found again");
+    InvalidInputException late =
+        assertThrows(
+            InvalidInputException.class,
+            () -> dam.segmentVideo(v.refine(3, Region.box(100, 50, 170, 100))));
+    assertTrue(late.getMessage().startsWith("frame 3: box"), late.getMessage());
+    assertThrows(InvalidInputException.class, () -> v.refine(20, Region.point(1, 1)));
+  }
+
+  @Test
   void badVideoInputIsATypedError() throws IOException {
     Region click = Region.point(60, 60);
     InvalidInputException outside =

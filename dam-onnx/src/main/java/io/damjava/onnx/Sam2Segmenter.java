@@ -30,7 +30,8 @@ import java.util.Map;
  *
  * <p>Video ({@link #track}): the annotation on one frame becomes the conditioning memory; the
  * object is tracked to the last frame, then back to frame 0, one frame at a time; only the 8 picked
- * frames' low-res logits are kept, so memory is flat in the video length.
+ * frames' low-res logits are kept, so memory is flat in the video length. Each refinement then adds
+ * a conditioning memory on its frame and tracks again from there, both ways.
  */
 public final class Sam2Segmenter implements RegionSegmenter {
   private final Sam2Model model;
@@ -94,10 +95,9 @@ public final class Sam2Segmenter implements RegionSegmenter {
     DamImage annotated = src.frame(a);
     int w = annotated.width();
     int h = annotated.height();
-    try {
-      v.region().validateFor(w, h);
-    } catch (InvalidInputException e) {
-      throw new InvalidInputException("frame " + a + ": " + e.getMessage(), e);
+    validate(a, v.region(), w, h);
+    for (VideoRegion.Refinement r : v.refinements()) {
+      validate(r.frame(), r.region(), w, h); // all prompts are checked before any model work
     }
     int s = model.params().imageSize();
     int[] picks = VideoFrames.pick(n, DescribeRequest.VIDEO_FRAMES);
@@ -128,15 +128,20 @@ public final class Sam2Segmenter implements RegionSegmenter {
               }
               return Sam2Pixels.pixelValues(im.rgb(), w, h, s);
             })) {
-      prompt(p, a, v.region(), w, h);
-      for (boolean reverse : new boolean[] {false, true}) {
-        p.propagate(
-            reverse,
-            fr -> {
-              if (kept.containsKey(fr.frame())) {
-                kept.put(fr.frame(), fr.lowRes());
-              }
-            });
+      List<VideoRegion.Refinement> steps = new ArrayList<>();
+      steps.add(new VideoRegion.Refinement(a, v.region()));
+      steps.addAll(v.refinements());
+      for (VideoRegion.Refinement step : steps) {
+        prompt(p, step.frame(), step.region(), w, h);
+        for (boolean reverse : new boolean[] {false, true}) {
+          p.propagate(
+              reverse,
+              fr -> {
+                if (kept.containsKey(fr.frame())) {
+                  kept.put(fr.frame(), fr.lowRes());
+                }
+              });
+        }
       }
     }
     List<Mask> masks = new ArrayList<>();
@@ -160,6 +165,14 @@ public final class Sam2Segmenter implements RegionSegmenter {
               + " or give 8 masks yourself");
     }
     return new VideoMasks(picks, masks);
+  }
+
+  private static void validate(int f, Region r, int w, int h) {
+    try {
+      r.validateFor(w, h);
+    } catch (InvalidInputException e) {
+      throw new InvalidInputException("frame " + f + ": " + e.getMessage(), e);
+    }
   }
 
   private Sam2VideoPredictor.Frame prompt(Sam2VideoPredictor p, int f, Region r, int w, int h) {
