@@ -228,6 +228,19 @@ class VideoRegionTest {
   }
 
   @Test
+  void aCancelledCallStopsTrackingWithoutDescribing() {
+    io.damjava.api.Cancellation cancel = new io.damjava.api.Cancellation();
+    cancel.cancel();
+    Caption c =
+        dam.describe(
+            DescribeRequest.video(new VideoRegion(video, 10, Region.point(60, 60)))
+                .options(GREEDY)
+                .cancellation(cancel));
+    assertEquals(io.damjava.api.StopReason.CANCELLED, c.stopReason());
+    assertEquals(0, c.tokenIds().length);
+  }
+
+  @Test
   void badVideoInputIsATypedError() throws IOException {
     Region click = Region.point(60, 60);
     InvalidInputException outside =

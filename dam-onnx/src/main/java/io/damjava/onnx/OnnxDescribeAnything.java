@@ -1,5 +1,6 @@
 package io.damjava.onnx;
 
+import io.damjava.api.Cancellation;
 import io.damjava.api.Caption;
 import io.damjava.api.DamImage;
 import io.damjava.api.DescribeAnything;
@@ -9,6 +10,8 @@ import io.damjava.api.InvalidBundleException;
 import io.damjava.api.InvalidInputException;
 import io.damjava.api.Mask;
 import io.damjava.api.Region;
+import io.damjava.api.StopReason;
+import io.damjava.api.Timings;
 import io.damjava.api.VideoMasks;
 import io.damjava.api.VideoRegion;
 import io.damjava.api.spi.EngineConfig;
@@ -121,6 +124,10 @@ final class OnnxDescribeAnything implements DescribeAnything {
   }
 
   private VideoMasks track(VideoRegion region) {
+    return sam2(region).track(region);
+  }
+
+  private Sam2Segmenter sam2(VideoRegion region) {
     if (region == null) {
       throw new InvalidInputException("video region must not be null");
     }
@@ -133,7 +140,7 @@ final class OnnxDescribeAnything implements DescribeAnything {
                   ? "; the configured one is SAM, which has no video memory"
                   : ""));
     }
-    return sam2.track(region);
+    return sam2;
   }
 
   private <T> T whileOpen(Supplier<T> call) {
@@ -181,7 +188,13 @@ final class OnnxDescribeAnything implements DescribeAnything {
     if (request.videoRegion().isPresent()) {
       promptIds(options, true); // a bad query fails before the tracking work
       VideoRegion v = request.videoRegion().get();
-      VideoMasks tracked = track(v);
+      Cancellation cancel = request.cancellation().orElse(null);
+      VideoMasks tracked;
+      try {
+        tracked = sam2(v).track(v, () -> cancel != null && cancel.isCancelled());
+      } catch (Sam2Segmenter.Cancelled e) {
+        return new Caption("", new int[0], StopReason.CANCELLED, Timings.ZERO);
+      }
       frames = new ArrayList<>();
       for (int f : tracked.frames()) {
         frames.add(v.frames().frame(f));

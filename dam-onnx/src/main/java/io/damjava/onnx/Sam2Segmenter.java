@@ -19,6 +19,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.BooleanSupplier;
 
 /**
  * SAM 2.1 as DAM's segmenter, over a {@link Sam2Model}.
@@ -89,6 +90,24 @@ public final class Sam2Segmenter implements RegionSegmenter {
    *     size, or the tracked mask is empty on a picked frame
    */
   public VideoMasks track(VideoRegion v) {
+    return track(v, () -> false);
+  }
+
+  /** Thrown by {@link #track(VideoRegion, BooleanSupplier)} when its flag is set. */
+  static final class Cancelled extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
+    Cancelled() {
+      super("tracking cancelled", null, false, false);
+    }
+  }
+
+  /**
+   * As {@link #track(VideoRegion)}, checking {@code cancelled} before every frame.
+   *
+   * @throws Cancelled when {@code cancelled} turns true
+   */
+  VideoMasks track(VideoRegion v, BooleanSupplier cancelled) {
     FrameSource src = v.frames();
     int n = src.size();
     int a = v.frame();
@@ -109,6 +128,9 @@ public final class Sam2Segmenter implements RegionSegmenter {
         model.predictor(
             n,
             f -> {
+              if (cancelled.getAsBoolean()) {
+                throw new Cancelled();
+              }
               DamImage im = f == a ? annotated : src.frame(f);
               if (im.width() != w || im.height() != h) {
                 throw new InvalidInputException(
