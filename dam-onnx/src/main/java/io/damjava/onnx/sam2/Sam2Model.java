@@ -24,12 +24,21 @@ public final class Sam2Model implements AutoCloseable {
   /**
    * Reads and verifies the bundle in {@code dir}, then opens its graphs.
    *
-   * @param options session options (not closed here)
+   * @param options session options (not closed here; the CPU arena and memory patterns are turned
+   *     off on them)
    * @throws io.damjava.api.InvalidBundleException for a bad manifest or a corrupt file
    * @throws io.damjava.api.ModelLoadException if a graph cannot be opened
    */
   public static Sam2Model load(Path dir, OrtEnvironment env, OrtSession.SessionOptions options) {
     Sam2Bundle b = Sam2Bundle.read(dir);
+    try {
+      // Memory attention's inputs grow frame by frame (1..7 memories, 1..16 pointers) and its
+      // attention scores are ~0.5 GB at 1024: an arena would keep a block per size seen.
+      options.setCPUArenaAllocator(false);
+      options.setMemoryPatternOptimization(false);
+    } catch (ai.onnxruntime.OrtException e) {
+      throw new io.damjava.api.ModelLoadException("cannot configure the SAM 2.1 sessions: " + e, e);
+    }
     return new Sam2Model(b, new Sam2Graphs(dir, env, options, b.params()));
   }
 
