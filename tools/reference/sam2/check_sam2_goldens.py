@@ -78,13 +78,18 @@ def main():
                 errs.append("frame %s differs" % f)
         out = os.path.join(td, "goldens")
         make_sam2_goldens.main(out)
+        make_sam2_goldens.refine(out)
         new_files, old_files = sorted(os.listdir(out)), sorted(os.listdir(GOLD))
         if new_files != old_files:
             errs.append("files differ: %s" % sorted(set(new_files) ^ set(old_files)))
         new = json.load(open(os.path.join(out, "sam2_goldens.json")))
         old = json.load(open(os.path.join(GOLD, "sam2_goldens.json")))
         cmp_json(new, old, "goldens", errs)
+        cmp_json(json.load(open(os.path.join(out, "refine_goldens.json"))),
+                 json.load(open(os.path.join(GOLD, "refine_goldens.json"))), "refine", errs)
         near = {}
+        for fr_ in json.load(open(os.path.join(GOLD, "refine_goldens.json")))["frames"]:
+            near[fr_["mask"]] = {tuple(p) for p in fr_["near_threshold"]}
         for c in old["cases"]:
             for fr_ in c["frames"]:
                 near[fr_["mask"]] = {tuple(p) for p in fr_["near_threshold"]}

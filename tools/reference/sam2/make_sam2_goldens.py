@@ -11,7 +11,8 @@ reach of CI (no ffmpeg, opencv-doc is 96 MB), so the frames are generated, small
 Cases (one object each): a single positive click (multimask path) on frame 6, a box (two corner points,
 dynamic-stability path) on frame 3, and a mask prompt (the disc, use-mask-as-output path) on frame 10.
 Each propagates forward from the annotated frame to the last frame, then backward to frame 0, exactly as
-sam2_ref.VideoPredictor (the cond frame's output is reused, never recomputed).
+sam2_ref.VideoPredictor (the cond frame's output is reused, never recomputed). A refinement case (refine(),
+refine_goldens.json) adds a second click on frame 9 after click_f6's two passes and propagates again from it.
 
 Per case and frame (index = frame number) the goldens hold: object score logit, IoU, the mask token chosen,
 stability, the object pointer (hidden floats), which memories (temporal offset, frame) and pointers
@@ -198,6 +199,53 @@ def main(out, ckpt=CKPT, n_frames=N_FRAMES, case_list=None, threads=1):
         fh.write("\n")
 
 
+REFINE = {"name": "refine_f6_f9", "first": {"frame": 6, "points": [[96, 63]], "labels": [1]},
+          "second": {"frame": 9, "points": [[129, 54]], "labels": [1]}}
+
+
+def refine(out, ckpt=CKPT, threads=1):
+    """Refinement: click_f6's prompt, propagated forward and back; then a second click on frame 9 (where the
+    first pass lost the disc), propagated forward and back from there. refine_goldens.json holds, per frame,
+    the second pass's score, chosen token, memories and pointers used; refine_f6_f9_lowres.f32 its low-res
+    logits [frames][S/4][S/4]; refine_f6_f9_mask_NN.png its masks."""
+    torch.set_num_threads(threads)
+    os.makedirs(out, exist_ok=True)
+    model = sam2_ref.load_model(ckpt)
+    frames = [np.asarray(Image.open(os.path.join(FRAMES, "frame_%02d.png" % i)).convert("RGB")) for i in
+              range(N_FRAMES)]
+    c = REFINE
+    pred = sam2_ref.VideoPredictor(model, frames)
+    per_frame = {}
+    with torch.no_grad():
+        for step in ("first", "second"):
+            p = c[step]
+            pred.add_prompt(p["frame"], points=p["points"], labels=p["labels"])
+            for reverse in (False, True):
+                for o in pred.propagate(p["frame"], reverse=reverse):
+                    if step == "second":
+                        per_frame[o["frame"]] = o
+    lows, rows = [], []
+    for f in range(N_FRAMES):
+        o = per_frame[f]
+        if abs(o["score"]) < 5e-4:
+            raise ValueError("refine frame %d: object score %g is too close to 0" % (f, o["score"]))
+        logits = sam2_ref.to_video_res(o["low"], H, W)
+        m = (logits > 0).numpy()
+        mf = "%s_mask_%02d.png" % (c["name"], f)
+        Image.fromarray(m.astype(np.uint8) * 255).save(os.path.join(out, mf), optimize=True)
+        near = [[int(x), int(y)] for y, x in zip(*np.nonzero(np.abs(logits.numpy()) < NEAR))]
+        lows.append(o["low"].numpy().astype("<f4"))
+        rows.append({"frame": f, "conditioning": f in pred.cond, "object_score": o["score"],
+                     "chosen_token": o["info"]["chosen"], "memory_used": o["memory_used"],
+                     "pointers_used": o["pointers_used"], "mask": mf, "mask_area": int(m.sum()),
+                     "near_threshold": near})
+    np.stack(lows).astype("<f4").tofile(os.path.join(out, c["name"] + "_lowres.f32"))
+    with open(os.path.join(out, "refine_goldens.json"), "w") as fh:
+        json.dump(dict(c, generator="tools/reference/sam2/make_sam2_goldens.py --refine", num_frames=N_FRAMES,
+                       video_size=[H, W], lowres_file=c["name"] + "_lowres.f32", frames=rows), fh, indent=1)
+        fh.write("\n")
+
+
 REAL_WIDTH_CASES = [{"name": "click_f1", "frame": 1, "points": [[disc_center(1)[0], disc_center(1)[1]]], "labels": [1]}]
 
 
@@ -208,5 +256,8 @@ if __name__ == "__main__":
         # make_sam2_goldens.py --real-width CKPT OUT: 3 frames, one click on frame 1, at the checkpoint's
         # widths (e.g. make_sam2_checkpoint.py --preset hiera-tiny); not committed, for an opt-in check
         main(sys.argv[3], ckpt=sys.argv[2], n_frames=3, case_list=REAL_WIDTH_CASES, threads=2)
+    elif len(sys.argv) > 1 and sys.argv[1] == "--refine":
+        refine(sys.argv[2] if len(sys.argv) > 2 else os.path.join(HERE, "goldens"))
     else:
         main(sys.argv[1] if len(sys.argv) > 1 else os.path.join(HERE, "goldens"))
+        refine(sys.argv[1] if len(sys.argv) > 1 else os.path.join(HERE, "goldens"))

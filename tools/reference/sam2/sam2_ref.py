@@ -775,6 +775,9 @@ class VideoPredictor:
         out = {"frame": f, "low": low, "pointer": ptr, "score": float(score), "maskmem": mem, "maskmem_pos": mem_pe,
                "info": info, "memory_used": [], "pointers_used": []}
         self.cond[f] = out
+        # A prompt on a tracked frame (refinement) replaces its tracked output, as facebookresearch's
+        # propagate_in_video_preflight drops non-conditioning outputs of conditioning frames.
+        self.noncond.pop(f, None)
         return out
 
     def select_memory(self, f, reverse):

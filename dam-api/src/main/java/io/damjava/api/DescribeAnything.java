@@ -73,6 +73,21 @@ public interface DescribeAnything extends AutoCloseable {
    */
   List<Mask> segment(DamImage image, List<Region> regions);
 
+  /**
+   * Tracks an object annotated on one frame through the whole video with the SAM 2.1 segmenter
+   * (forward and backward from the annotated frame) and returns the {@value
+   * DescribeRequest#VIDEO_FRAMES} frames picked evenly over the video with their masks: what {@code
+   * describe(DescribeRequest.video(region))} describes. Frames are read on demand and memory stays
+   * bounded whatever the length.
+   *
+   * @throws InvalidInputException if the region does not fit the annotated frame, the frames differ
+   *     in size, a frame cannot be read, no SAM 2.1 segmenter is configured, or the tracked mask is
+   *     empty on a picked frame (the object left the view; the message names the frames)
+   */
+  default VideoMasks segmentVideo(VideoRegion region) {
+    throw new UnsupportedOperationException(getClass().getName() + " cannot track video regions");
+  }
+
   /** The options used when a request carries none. */
   GenerationOptions defaultOptions();
 
@@ -102,7 +117,12 @@ public interface DescribeAnything extends AutoCloseable {
       return this;
     }
 
-    /** A SAM bundle directory, needed for box, point and scribble regions. */
+    /**
+     * A segmenter bundle directory, needed for box, point and scribble regions: a SAM bundle
+     * ({@code sam-bundle.json}) or a SAM 2.1 bundle ({@code sam2-bundle.json}, from {@code dam
+     * convert --from facebook/sam2.1-hiera-tiny}), told apart by the manifest. Only SAM 2.1 tracks
+     * a {@link VideoRegion}.
+     */
     public Builder segmenter(Path dir) {
       this.segmenter = Objects.requireNonNull(dir, "segmenter");
       return this;

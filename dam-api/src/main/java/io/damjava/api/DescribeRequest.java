@@ -25,6 +25,7 @@ public final class DescribeRequest {
   private final Optional<GenerationOptions> options;
   private final CaptionListener listener;
   private final Cancellation cancellation;
+  private final VideoRegion tracked; // null unless made by video(VideoRegion)
 
   private DescribeRequest(
       List<DamImage> frames,
@@ -32,7 +33,9 @@ public final class DescribeRequest {
       boolean video,
       Optional<GenerationOptions> options,
       CaptionListener listener,
-      Cancellation cancellation) {
+      Cancellation cancellation,
+      VideoRegion tracked) {
+    this.tracked = tracked;
     this.frames = frames;
     this.regions = regions;
     this.video = video;
@@ -50,7 +53,7 @@ public final class DescribeRequest {
       throw new InvalidInputException("region must not be null");
     }
     return new DescribeRequest(
-        List.of(image), List.of(region), false, Optional.empty(), null, null);
+        List.of(image), List.of(region), false, Optional.empty(), null, null, null);
   }
 
   /**
@@ -86,7 +89,21 @@ public final class DescribeRequest {
         throw new InvalidInputException("frame " + i + ": " + e.getMessage(), e);
       }
     }
-    return new DescribeRequest(List.copyOf(frames), regions, true, Optional.empty(), null, null);
+    return new DescribeRequest(
+        List.copyOf(frames), regions, true, Optional.empty(), null, null, null);
+  }
+
+  /**
+   * Describe one object through a whole video from an annotation on one of its frames: the
+   * segmenter (SAM 2.1) tracks it over every frame, then {@value #VIDEO_FRAMES} frames are picked
+   * evenly and described with their tracked masks, exactly as {@link DescribeAnything#segmentVideo}
+   * returns them. Needs a bundle of the image+video variant and a SAM 2.1 segmenter.
+   */
+  public static DescribeRequest video(VideoRegion region) {
+    if (region == null) {
+      throw new InvalidInputException("video region must not be null");
+    }
+    return new DescribeRequest(List.of(), List.of(), true, Optional.empty(), null, null, region);
   }
 
   public DescribeRequest options(GenerationOptions o) {
@@ -96,23 +113,32 @@ public final class DescribeRequest {
         video,
         Optional.of(Objects.requireNonNull(o, "options")),
         listener,
-        cancellation);
+        cancellation,
+        tracked);
   }
 
   public DescribeRequest listener(CaptionListener l) {
-    return new DescribeRequest(frames, regions, video, options, l, cancellation);
+    return new DescribeRequest(frames, regions, video, options, l, cancellation, tracked);
   }
 
   public DescribeRequest cancellation(Cancellation c) {
-    return new DescribeRequest(frames, regions, video, options, listener, c);
+    return new DescribeRequest(frames, regions, video, options, listener, c, tracked);
   }
 
-  /** One image, or the 8 frames of a video. */
+  /** The annotated video of a {@link #video(VideoRegion)} request; empty otherwise. */
+  public Optional<VideoRegion> videoRegion() {
+    return Optional.ofNullable(tracked);
+  }
+
+  /** One image, or the 8 frames of a video; empty for a {@link #video(VideoRegion)} request. */
   public List<DamImage> frames() {
     return frames;
   }
 
-  /** One region, or one mask region per frame of a video. */
+  /**
+   * One region, or one mask region per frame of a video; empty for a {@link #video(VideoRegion)}
+   * request.
+   */
   public List<Region> regions() {
     return regions;
   }

@@ -1,10 +1,13 @@
 package io.damjava.cli;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
 import io.damjava.api.InvalidInputException;
 import io.damjava.api.ModelLoadException;
 import io.damjava.convert.ConvertOptions;
 import io.damjava.convert.ConvertSummary;
 import io.damjava.convert.Converter;
+import io.damjava.convert.HubDownloader;
+import io.damjava.convert.sam2.Sam2Bundles;
 import io.damjava.onnx.bundle.BundleManifest.KvCache;
 import io.damjava.onnx.bundle.BundleManifest.Precision;
 import io.damjava.onnx.bundle.BundleManifest.Style;
@@ -42,6 +45,11 @@ import picocli.CommandLine.Spec;
       "      --precision int8",
       "  dam convert --checkpoint tools/reference/fixtures/tiny-image \\",
       "      --out /tmp/tiny-dam",
+      "",
+      "A SAM 2.1 checkpoint in the transformers layout (model_type sam2_video; from the",
+      "hub: a repository named sam2*, e.g. facebook/sam2.1-hiera-tiny) becomes a",
+      "segmenter bundle for --segmenter instead (four fp32 graphs, sam2-bundle.json):",
+      "  dam convert --from facebook/sam2.1-hiera-tiny --out models/sam2.1-hiera-tiny",
       ""
     })
 final class ConvertCommand implements Callable<Integer> {
@@ -125,6 +133,9 @@ final class ConvertCommand implements Callable<Integer> {
           "--out " + out + " already exists and is not empty: choose a new folder");
     }
     PrintWriter err = spec.commandLine().getErr();
+    if (isSam2()) {
+      return convertSam2(err, p, s, v);
+    }
     ConsoleProgress progress =
         new ConsoleProgress(err, ConsoleProgress.bars(parent.env), "convert");
     ConvertSummary summary;
@@ -141,6 +152,50 @@ final class ConvertCommand implements Callable<Integer> {
     }
     spec.commandLine().getOut().println(summary.bundle());
     err.println("dam: converted " + summary);
+    return DamCli.OK;
+  }
+
+  /** A checkpoint whose config.json says sam2_video, or a hub repository named sam2*. */
+  private boolean isSam2() {
+    if (source.from != null) {
+      String name = source.from.substring(source.from.indexOf('/') + 1).toLowerCase(Locale.ROOT);
+      return name.startsWith("sam2");
+    }
+    Path config = source.checkpoint.resolve("config.json");
+    if (!Files.isRegularFile(config)) {
+      return false;
+    }
+    try {
+      return "sam2_video"
+          .equals(new ObjectMapper().readTree(config.toFile()).path("model_type").asText());
+    } catch (IOException e) {
+      return false; // the DAM path reports the unreadable config
+    }
+  }
+
+  private int convertSam2(PrintWriter err, Precision p, Style s, Variant v) {
+    if (p != Precision.FP32 || s != Style.CONTRIB || v != null || !"growing".equals(kv)) {
+      throw new CommandLine.ParameterException(
+          spec.commandLine(),
+          "a SAM 2.1 checkpoint converts to fp32 graphs only: drop --precision, --style,"
+              + " --variant and --kv");
+    }
+    ConsoleProgress progress =
+        new ConsoleProgress(err, ConsoleProgress.bars(parent.env), "convert");
+    Path bundle;
+    try {
+      bundle =
+          source.from != null
+              ? Sam2Bundles.fetch(
+                  HubDownloader.Settings.fromEnvironment(), source.from, out, progress)
+              : Sam2Bundles.write(source.checkpoint, out);
+    } catch (UncheckedIOException e) {
+      throw new ModelLoadException(e.getMessage(), e);
+    } finally {
+      progress.finish();
+    }
+    spec.commandLine().getOut().println(bundle.toAbsolutePath().normalize());
+    err.println("dam: converted a SAM 2.1 segmenter bundle into " + bundle);
     return DamCli.OK;
   }
 

@@ -47,6 +47,8 @@ import picocli.CommandLine.Spec;
       "  dam describe --model models/DAM-3B --image photo.jpg --box 40,30,200,180 \\",
       "      --segmenter models/sam",
       "  dam describe --model nvidia/DAM-3B-Video --video clip.mp4 --masks masks/",
+      "  dam describe --model nvidia/DAM-3B-Video --video clip.mp4 --frame 0 \\",
+      "      --box 40,30,200,180 --segmenter models/sam2.1-hiera-tiny --output-image out/",
       ""
     })
 final class DescribeCommand implements Callable<Integer> {
@@ -96,7 +98,9 @@ final class DescribeCommand implements Callable<Integer> {
   @Option(
       names = "--segmenter",
       paramLabel = "DIR",
-      description = "A SAM bundle: turns --box, --points and --scribble into masks.")
+      description =
+          "A SAM or SAM 2.1 bundle: turns --box, --points and --scribble into masks. With"
+              + " --video and --frame it must be SAM 2.1, which tracks the region.")
   Path segmenter;
 
   @Option(
@@ -106,6 +110,14 @@ final class DescribeCommand implements Callable<Integer> {
           "A folder of frames (sorted by name) or a video file (needs ffmpeg on the PATH);"
               + " 8 frames are picked evenly. Needs a DAM-3B-Video bundle.")
   Path video;
+
+  @Option(
+      names = "--frame",
+      paramLabel = "N",
+      description =
+          "With --video: the frame (0-based) that --box, --points, --mask or --scribble is"
+              + " drawn on (default 0); SAM 2.1 tracks it through every frame.")
+  Integer frame;
 
   @Option(
       names = "--masks",
@@ -160,8 +172,11 @@ final class DescribeCommand implements Callable<Integer> {
 
   @Option(
       names = "--output-image",
-      paramLabel = "FILE",
-      description = "Also write the photo with each region tinted and outlined (PNG).")
+      paramLabel = "FILE|DIR",
+      description =
+          "Also write the photo with each region tinted and outlined (PNG). With --video and"
+              + " --frame: a folder, given the 8 described frames with their masks"
+              + " (frame_NNNNNN.png, the frame's index in the video).")
   Path outputImage;
 
   @Option(
@@ -190,7 +205,7 @@ final class DescribeCommand implements Callable<Integer> {
       description = "Refuse a video or frame folder with more frames (default ${DEFAULT-VALUE}).")
   int maxFrames = VideoInput.DEFAULT_MAX_FRAMES;
 
-  private ImageLimits limits;
+  ImageLimits limits;
 
   @Override
   public Integer call() throws IOException {
@@ -211,7 +226,7 @@ final class DescribeCommand implements Callable<Integer> {
       throw usage("--threads must be >= 0 (0 = runtime default), got " + threads);
     }
     if (video != null) {
-      return describeVideo(out, options, dev);
+      return new VideoDescribe(this).run(out, options, dev);
     }
     if (videoMasks != null) {
       throw usage("--masks DIR goes with --video; for an image use --mask PNG");
@@ -260,45 +275,14 @@ final class DescribeCommand implements Callable<Integer> {
     return DamCli.OK;
   }
 
-  private int describeVideo(PrintWriter out, GenerationOptions options, Device dev)
-      throws IOException {
-    if (image != null
-        || !masks.isEmpty()
-        || !boxes.isEmpty()
-        || !points.isEmpty()
-        || !scribbles.isEmpty()) {
-      throw usage(
-          "--video takes its region from --masks DIR; --image, --mask, --box, --points and"
-              + " --scribble are for images");
-    }
-    if (outputImage != null) {
-      throw usage("--output-image works with --image only");
-    }
-    if (videoMasks == null) {
-      throw usage("--video needs --masks DIR: the object's mask in each picked frame");
-    }
-    VideoInput input = VideoInput.load(video, videoMasks, parent.env, limits, maxFrames);
-    try (DescribeAnything dam = open(dev)) {
-      DescribeRequest request =
-          DescribeRequest.video(input.frames(), input.masks()).options(options);
-      if (!json) {
-        request = request.listener(print(out));
-      }
-      Caption c = dam.describe(request);
-      out.println(json ? toJson(List.of(c)) : "");
-      out.flush();
-    }
-    return DamCli.OK;
-  }
-
-  private static io.damjava.api.CaptionListener print(PrintWriter out) {
+  static io.damjava.api.CaptionListener print(PrintWriter out) {
     return delta -> {
       out.print(delta);
       out.flush();
     };
   }
 
-  private CommandLine.ParameterException usage(String message) {
+  CommandLine.ParameterException usage(String message) {
     return new CommandLine.ParameterException(spec.commandLine(), message);
   }
 
@@ -330,7 +314,7 @@ final class DescribeCommand implements Callable<Integer> {
     }
   }
 
-  private void checkSegmenter(List<Region> regions) {
+  void checkSegmenter(List<Region> regions) {
     boolean needs = regions.stream().anyMatch(r -> !(r instanceof Region.MaskRegion));
     if (needs && segmenter == null) {
       throw new InvalidInputException(
@@ -361,7 +345,7 @@ final class DescribeCommand implements Callable<Integer> {
     return limits != null ? limits : ImageLimits.ofMaxPixels(maxImagePixels);
   }
 
-  private DescribeAnything open(Device dev) {
+  DescribeAnything open(Device dev) {
     boolean bars = ConsoleProgress.bars(parent.env);
     PrintWriter err = spec.commandLine().getErr();
     Path bundle = new ModelResolver(parent.env, err, bars).resolve(model);

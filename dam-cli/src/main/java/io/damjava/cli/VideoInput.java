@@ -2,6 +2,7 @@ package io.damjava.cli;
 
 import io.damjava.api.DamImage;
 import io.damjava.api.DescribeRequest;
+import io.damjava.api.FrameSource;
 import io.damjava.api.ImageLimits;
 import io.damjava.api.InvalidInputException;
 import io.damjava.api.Mask;
@@ -46,6 +47,43 @@ record VideoInput(List<DamImage> frames, List<Mask> masks, int total) {
       throw new InvalidInputException("--video " + video + ": no such file or folder");
     }
     return fromFolders(video, maskDir, "--video " + video, limits, maxFrames);
+  }
+
+  /** Work over a whole video, read one frame at a time. */
+  interface FrameWork<T> {
+    T apply(FrameSource frames) throws IOException;
+  }
+
+  /**
+   * Runs {@code work} over every frame of a folder or a video file (extracted with ffmpeg into a
+   * temporary folder, deleted afterwards); frames are decoded when the work asks for them.
+   */
+  static <T> T withFrames(
+      Path video, Map<String, String> env, ImageLimits limits, int maxFrames, FrameWork<T> work)
+      throws IOException {
+    if (Files.isRegularFile(video)) {
+      Path tmp = Files.createTempDirectory("dam-frames");
+      try {
+        extract(video, tmp, env, maxFrames);
+        return work.apply(frames(tmp, "frames extracted from " + video, limits, maxFrames));
+      } finally {
+        deleteTree(tmp);
+      }
+    }
+    if (!Files.exists(video)) {
+      throw new InvalidInputException("--video " + video + ": no such file or folder");
+    }
+    return work.apply(frames(video, "--video " + video, limits, maxFrames));
+  }
+
+  private static FrameSource frames(Path dir, String what, ImageLimits limits, int maxFrames)
+      throws IOException {
+    int n = images(dir, what).size();
+    if (n > maxFrames) {
+      throw new InvalidInputException(
+          what + " holds more than " + maxFrames + " frames: raise --max-frames, or trim it");
+    }
+    return FrameSource.folder(dir, limits);
   }
 
   private static VideoInput fromFolders(

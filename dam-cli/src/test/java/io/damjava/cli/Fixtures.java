@@ -24,6 +24,7 @@ final class Fixtures {
 
   private static Path tinyImage;
   private static Path tinyJoint;
+  private static Path sam2Tiny;
 
   private Fixtures() {}
 
@@ -61,6 +62,14 @@ final class Fixtures {
       tinyJoint = convert("tiny-joint");
     }
     return tinyJoint;
+  }
+
+  /** tools/reference/fixtures/sam2-tiny converted by {@code dam convert} (once per JVM). */
+  static synchronized Path sam2Tiny() {
+    if (sam2Tiny == null) {
+      sam2Tiny = convert("sam2-tiny");
+    }
+    return sam2Tiny;
   }
 
   private static Path convert(String name) {

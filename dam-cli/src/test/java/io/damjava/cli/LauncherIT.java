@@ -122,6 +122,48 @@ class LauncherIT {
     assertEquals(g.get("text").asText().strip(), c.get("text").asText());
   }
 
+  /** The video-from-one-frame path of docs/cli.md through the launcher, on a frame folder. */
+  @Test
+  void videoFromOneAnnotatedFrameThroughTheLauncher(@TempDir Path dir) throws Exception {
+    Path sam2 = dir.resolve("sam2");
+    Path joint = dir.resolve("tiny-joint");
+    for (String[] c :
+        new String[][] {
+          {"tools/reference/fixtures/sam2-tiny", sam2.toString()},
+          {"tools/reference/fixtures/tiny-joint", joint.toString()}
+        }) {
+      Proc convert =
+          exec(Fixtures.REPO, Map.of(), "./dam", "convert", "--checkpoint", c[0], "--out", c[1]);
+      assertEquals(0, convert.code(), convert.err());
+    }
+    Path overlay = dir.resolve("overlay");
+    Proc describe =
+        exec(
+            Fixtures.REPO,
+            Map.of(),
+            "./dam",
+            "describe",
+            "--model",
+            joint.toString(),
+            "--video",
+            "tools/reference/sam2/frames",
+            "--frame",
+            "3",
+            "--box",
+            "47,54,79,86",
+            "--segmenter",
+            sam2.toString(),
+            "--max-new-tokens",
+            "8",
+            "--output-image",
+            overlay.toString());
+    assertEquals(0, describe.code(), describe.err());
+    assertFalse(describe.out().isBlank());
+    for (int f : new int[] {0, 1, 3, 5, 7, 9, 11, 13}) {
+      assertTrue(Files.isRegularFile(overlay.resolve(String.format("frame_%06d.png", f))));
+    }
+  }
+
   @Test
   void exitCodesReachTheShell(@TempDir Path dir) throws Exception {
     Proc usage = exec(dir, Map.of(), LAUNCHER.toString(), "describe", "--bogus");

@@ -1,5 +1,6 @@
 package io.damjava.onnx;
 
+import io.damjava.api.Cancellation;
 import io.damjava.api.Caption;
 import io.damjava.api.DamImage;
 import io.damjava.api.DescribeAnything;
@@ -9,6 +10,10 @@ import io.damjava.api.InvalidBundleException;
 import io.damjava.api.InvalidInputException;
 import io.damjava.api.Mask;
 import io.damjava.api.Region;
+import io.damjava.api.StopReason;
+import io.damjava.api.Timings;
+import io.damjava.api.VideoMasks;
+import io.damjava.api.VideoRegion;
 import io.damjava.api.spi.EngineConfig;
 import io.damjava.onnx.bundle.BundleManifest;
 import io.damjava.onnx.bundle.ManifestIo;
@@ -31,7 +36,7 @@ import java.util.function.Supplier;
 final class OnnxDescribeAnything implements DescribeAnything {
   private final BundleManifest manifest;
   private final GenerationOptions defaults;
-  private final Segmenter segmenter; // null without a segmenter bundle
+  private final RegionSegmenter segmenter; // null without a segmenter bundle
   private final Graphs graphs;
   private final DamPipeline pipeline;
   private final ReentrantReadWriteLock lifecycle = new ReentrantReadWriteLock();
@@ -41,7 +46,7 @@ final class OnnxDescribeAnything implements DescribeAnything {
       BundleManifest manifest,
       EngineConfig config,
       Graphs graphs,
-      Segmenter segmenter,
+      RegionSegmenter segmenter,
       DamPipeline pipeline) {
     this.manifest = manifest;
     this.defaults = config.defaultOptions();
@@ -68,11 +73,11 @@ final class OnnxDescribeAnything implements DescribeAnything {
     TextTokenizer tok = tokenizers.apply(dir.resolve(m.tokenizer()));
     OrtRuntime.Setup rt = OrtRuntime.setup(config.threads(), config.device(), config.cpuFallback());
     Graphs graphs;
-    Segmenter segmenter = null;
+    RegionSegmenter segmenter = null;
     graphs = new Graphs(dir, m, new SessionLoader(rt, o -> {}));
     if (config.segmenter().isPresent()) {
       try (var opts = rt.fresh()) {
-        segmenter = Segmenter.load(config.segmenter().get(), rt.env(), opts);
+        segmenter = Segmenters.load(config.segmenter().get(), rt.env(), opts);
       } catch (RuntimeException e) {
         graphs.close();
         throw e;
@@ -111,6 +116,31 @@ final class OnnxDescribeAnything implements DescribeAnything {
           }
           return List.copyOf(masks(image, regions));
         });
+  }
+
+  @Override
+  public VideoMasks segmentVideo(VideoRegion region) {
+    return whileOpen(() -> track(region));
+  }
+
+  private VideoMasks track(VideoRegion region) {
+    return sam2(region).track(region);
+  }
+
+  private Sam2Segmenter sam2(VideoRegion region) {
+    if (region == null) {
+      throw new InvalidInputException("video region must not be null");
+    }
+    if (!(segmenter instanceof Sam2Segmenter sam2)) {
+      throw new InvalidInputException(
+          "a video region needs a SAM 2.1 segmenter to track it: configure a SAM 2.1 bundle with"
+              + " builder().segmenter(dir) (dam convert --from facebook/sam2.1-hiera-tiny;"
+              + " docs/segmentation.md)"
+              + (segmenter != null
+                  ? "; the configured one is SAM, which has no video memory"
+                  : ""));
+    }
+    return sam2;
   }
 
   private <T> T whileOpen(Supplier<T> call) {
@@ -157,7 +187,22 @@ final class OnnxDescribeAnything implements DescribeAnything {
     }
     List<DamImage> frames = request.frames();
     List<Mask> masks = new ArrayList<>();
-    if (video) {
+    if (request.videoRegion().isPresent()) {
+      promptIds(options, true); // a bad query fails before the tracking work
+      VideoRegion v = request.videoRegion().get();
+      Cancellation cancel = request.cancellation().orElse(null);
+      VideoMasks tracked;
+      try {
+        tracked = sam2(v).track(v, () -> cancel != null && cancel.isCancelled());
+      } catch (Sam2Segmenter.Cancelled e) {
+        return new Caption("", new int[0], StopReason.CANCELLED, Timings.ZERO);
+      }
+      frames = new ArrayList<>();
+      for (int f : tracked.frames()) {
+        frames.add(v.frames().frame(f));
+      }
+      masks.addAll(tracked.masks());
+    } else if (video) {
       for (int i = 0; i < request.regions().size(); i++) {
         masks.addAll(masks(frames.get(i), List.of(request.regions().get(i))));
       }

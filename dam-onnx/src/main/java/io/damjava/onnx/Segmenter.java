@@ -51,7 +51,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * Holds two sessions, shared by all calls (thread-safe); {@link #close()} frees them once.
  * docs/segmentation.md lists the public exports that load.
  */
-public final class Segmenter implements AutoCloseable {
+public final class Segmenter implements RegionSegmenter {
   // HF split (Optimum / transformers.js) decoder I/O
   static final String INPUT_POINTS = "input_points"; // (B, P, N, 2) float32
   static final String INPUT_LABELS = "input_labels"; // (B, P, N) int64
@@ -223,6 +223,7 @@ public final class Segmenter implements AutoCloseable {
    * @throws InvalidInputException for a region that does not fit the image, a box region when the
    *     HF decoder has no {@code input_boxes}, or a prompt whose best mask is empty
    */
+  @Override
   public List<Mask> masks(DamImage image, List<Region> regions) {
     if (closed.get()) {
       throw new IllegalStateException("Segmenter is closed");

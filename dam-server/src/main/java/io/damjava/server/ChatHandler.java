@@ -7,9 +7,11 @@ import io.damjava.api.Cancellation;
 import io.damjava.api.Caption;
 import io.damjava.api.DescribeAnything;
 import io.damjava.api.DescribeRequest;
+import io.damjava.api.FrameSource;
 import io.damjava.api.Mask;
 import io.damjava.api.Region;
 import io.damjava.api.StopReason;
+import io.damjava.api.VideoRegion;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
@@ -174,6 +176,12 @@ final class ChatHandler {
   }
 
   private static DescribeRequest describeRequest(ChatRequest req) {
+    if (req.regionFrame() >= 0) {
+      return DescribeRequest.video(
+              new VideoRegion(
+                  FrameSource.of(req.frames()), req.regionFrame(), req.regions().get(0)))
+          .options(req.options());
+    }
     if (req.frames().size() == 1) {
       return DescribeRequest.of(req.frames().get(0), req.regions().get(0)).options(req.options());
     }

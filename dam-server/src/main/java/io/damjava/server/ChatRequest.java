@@ -26,7 +26,10 @@ import java.util.regex.Pattern;
  *
  * @param model the requested model id
  * @param frames one image, or 8 video frames
- * @param regions one region per frame: the alpha mask, or the request's region extension
+ * @param regions one region per frame: the alpha mask, or the request's region extension; for a
+ *     tracked video the one region on {@code regionFrame}
+ * @param regionFrame the annotated frame of a video tracked from one region ({@code region.frame}),
+ *     or -1
  * @param options sampling options (per-request values honoured)
  * @param stream SSE streaming
  * @param includeUsage {@code stream_options.include_usage}: a last chunk with {@code choices: []}
@@ -36,6 +39,7 @@ record ChatRequest(
     String model,
     List<DamImage> frames,
     List<Region> regions,
+    int regionFrame,
     GenerationOptions options,
     boolean stream,
     boolean includeUsage) {
@@ -78,6 +82,9 @@ record ChatRequest(
     if (messages == null || !messages.isArray() || messages.isEmpty()) {
       throw ApiError.badRequest("'messages' must be a non-empty array");
     }
+    Optional<Region> extension = RegionExtension.parse(root.get("region"));
+    int regionFrame = RegionExtension.frame(root.get("region"));
+    boolean tracked = regionFrame >= 0;
     StringBuilder query = new StringBuilder();
     List<BufferedImage> images = new ArrayList<>();
     for (JsonNode m : messages) {
@@ -97,7 +104,7 @@ record ChatRequest(
           String type = part.path("type").asText("");
           switch (type) {
             case "text" -> query.append(part.path("text").asText(""));
-            case "image_url" -> images.add(loadImage(imageUrl(part), config));
+            case "image_url" -> images.add(loadImage(imageUrl(part), config, !tracked));
             default -> throw ApiError.badRequest("unsupported content part type '" + type + "'");
           }
         }
@@ -108,12 +115,19 @@ record ChatRequest(
     if (images.isEmpty()) {
       throw ApiError.badRequest("no image with a mask found in the messages");
     }
-    checkImageCount(images.size(), config);
+    if (tracked) {
+      checkTrackedVideo(images.size(), regionFrame, config);
+    } else {
+      checkImageCount(images.size(), config);
+    }
     String q = cleanQuery(query.toString());
     List<DamImage> frames = new ArrayList<>();
     List<Region> regions = new ArrayList<>();
-    Optional<Region> extension = RegionExtension.parse(root.get("region"));
     for (BufferedImage img : images) {
+      if (tracked) {
+        frames.add(DamImage.of(img));
+        continue;
+      }
       frames.add(DamImage.of(img));
       if (extension.isPresent() && images.size() == 1) {
         regions.add(extension.get());
@@ -134,7 +148,11 @@ record ChatRequest(
     if (includeUsage && !stream) {
       throw ApiError.badRequest("'stream_options' is only allowed with \"stream\": true");
     }
-    return new ChatRequest(model, frames, regions, options(root, q, config), stream, includeUsage);
+    if (tracked) {
+      regions.add(extension.get());
+    }
+    return new ChatRequest(
+        model, frames, regions, regionFrame, options(root, q, config), stream, includeUsage);
   }
 
   /** Checks the fields that need no image first, so a bad option costs no decoding. */
@@ -221,6 +239,22 @@ record ChatRequest(
     }
   }
 
+  private static void checkTrackedVideo(int n, int frame, ServerConfig config) {
+    if (!config.jointVariant()) {
+      throw ApiError.badRequest(
+          "region.frame asks for a video tracked from one frame, but this model describes images"
+              + " only: serve a DAM-3B-Video bundle");
+    }
+    if (n < 8) {
+      throw ApiError.badRequest(
+          "a video tracked from region.frame needs at least 8 frames, got " + n + " images");
+    }
+    if (frame >= n) {
+      throw ApiError.badRequest(
+          "region.frame " + frame + " is outside the video (frames 0.." + (n - 1) + ")");
+    }
+  }
+
   private static GenerationOptions options(JsonNode root, String query, ServerConfig config) {
     double temperature = number(root, "temperature", config.temperature());
     if (!(temperature >= 0 && temperature <= MAX_TEMPERATURE)) {
@@ -282,7 +316,7 @@ record ChatRequest(
     return url.asText();
   }
 
-  private static BufferedImage loadImage(String url, ServerConfig config) {
+  private static BufferedImage loadImage(String url, ServerConfig config, boolean needAlpha) {
     byte[] bytes;
     if (url.startsWith("http://") || url.startsWith("https://")) {
       if (!config.allowRemoteImages()) {
@@ -308,7 +342,7 @@ record ChatRequest(
     } catch (InvalidInputException e) {
       throw ApiError.badRequest(e.getMessage());
     }
-    if (!img.getColorModel().hasAlpha()) {
+    if (needAlpha && !img.getColorModel().hasAlpha()) {
       throw ApiError.badRequest(
           "the image has no alpha channel: send an RGBA PNG whose alpha marks the region");
     }

@@ -10,7 +10,9 @@ import java.util.Optional;
 /**
  * The optional {@code region} field, our extension beyond the reference: {@code {"box": [x0, y0,
  * x1, y1]}} or {@code {"points": [[x, y], [x, y, 0], ...]}} (third value 0 = negative click). It
- * replaces the alpha mask of a single image and needs a segmenter on the server.
+ * replaces the alpha mask of a single image and needs a segmenter on the server. With {@code
+ * "frame": N} it is drawn on frame N of a video of 8 or more frames, and a SAM 2.1 segmenter tracks
+ * it through every frame (the frames then need no alpha).
  */
 final class RegionExtension {
   private RegionExtension() {}
@@ -40,6 +42,19 @@ final class RegionExtension {
       throw ApiError.badRequest(e.getMessage());
     }
     throw ApiError.badRequest("region must hold 'box' or 'points'");
+  }
+
+  /** The region's {@code frame} field: -1 when absent. */
+  static int frame(JsonNode node) {
+    if (node == null || node.isNull() || !node.has("frame") || node.get("frame").isNull()) {
+      return -1;
+    }
+    JsonNode f = node.get("frame");
+    if (!f.isIntegralNumber() || !f.canConvertToInt() || f.asInt() < 0) {
+      throw ApiError.badRequest(
+          "region.frame must be an integer >= 0 (the annotated frame), got " + f);
+    }
+    return f.asInt();
   }
 
   private static double[] numbers(JsonNode a, int n, String name) {

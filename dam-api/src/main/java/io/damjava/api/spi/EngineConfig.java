@@ -10,7 +10,7 @@ import java.util.Optional;
  * What the builder collected for an engine.
  *
  * @param model the bundle directory
- * @param segmenter a SAM bundle directory, if any
+ * @param segmenter a SAM or SAM 2.1 bundle directory, if any
  * @param device where to run
  * @param cpuFallback run on CPU when the device cannot be used
  * @param threads intra-op threads, 0 = runtime default

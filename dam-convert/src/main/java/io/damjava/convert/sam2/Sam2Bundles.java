@@ -4,6 +4,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.damjava.convert.CheckpointException;
+import io.damjava.convert.HubDownloader;
+import io.damjava.convert.Progress;
 import io.damjava.convert.TensorSet;
 import io.damjava.onnx.bundle.FileDigest;
 import io.damjava.onnx.sam2.Sam2Bundle;
@@ -36,6 +38,33 @@ public final class Sam2Bundles {
           "mask_decoder.onnx",
           "memory_encoder.onnx",
           "memory_attention.onnx");
+
+  /** Files of a transformers-layout SAM 2.1 repository that are downloaded. */
+  static final List<String> HUB_FILES =
+      List.of("config.json", "model.safetensors", "processor_config.json");
+
+  /**
+   * Downloads a transformers-layout SAM 2.1 checkpoint ({@code facebook/sam2.1-hiera-tiny}, {@code
+   * -small}, {@code -base-plus}, {@code -large}) with {@link HubDownloader} (resumed and verified
+   * as the DAM download is), then converts it into {@code out}.
+   *
+   * @param repoSpec {@code owner/name[@revision]}
+   * @throws CheckpointException if the repository has no {@code config.json} and {@code
+   *     model.safetensors}, or they are not a {@code sam2_video} checkpoint
+   */
+  public static Path fetch(
+      HubDownloader.Settings settings, String repoSpec, Path out, Progress progress) {
+    HubDownloader.Repo repo;
+    try {
+      repo = HubDownloader.Repo.parse(repoSpec);
+    } catch (IllegalArgumentException e) {
+      throw new CheckpointException(e.getMessage(), e);
+    }
+    Path src =
+        new HubDownloader(settings, progress)
+            .download(repo, HUB_FILES, List.of("config.json", "model.safetensors"));
+    return write(src, out);
+  }
 
   /** Converts {@code checkpoint} into an empty or new folder {@code out}; returns {@code out}. */
   public static Path write(Path checkpoint, Path out) {

@@ -91,7 +91,7 @@ class Sam2RealWidthCheckTest {
           gf.get("near_threshold")
               .forEach(q -> near.add(q.get(1).asLong() * vw + q.get(0).asLong()));
           BufferedImage want = ImageIO.read(gold.resolve(gf.get("mask").asText()).toFile());
-          boolean[] got = Sam2VideoPredictorGoldenTest.upsample(fr.lowRes(), side, vh, vw);
+          boolean[] got = io.damjava.onnx.sam2.Sam2Numerics.videoMask(fr.lowRes(), side, vh, vw);
           int differ = 0;
           for (int y = 0; y < vh; y++) {
             for (int x = 0; x < vw; x++) {

@@ -11,6 +11,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.damjava.api.InvalidInputException;
 import io.damjava.convert.TensorSet;
 import io.damjava.onnx.Sam2Pixels;
+import io.damjava.onnx.sam2.Sam2Numerics;
 import io.damjava.onnx.sam2.Sam2TrackingSettings;
 import io.damjava.onnx.sam2.Sam2VideoParams;
 import io.damjava.onnx.sam2.Sam2VideoPredictor;
@@ -204,7 +205,7 @@ class Sam2VideoPredictorGoldenTest {
             gf.get("near_threshold")
                 .forEach(q -> near.add(q.get(1).asLong() * vw + q.get(0).asLong()));
             BufferedImage want = ImageIO.read(GOLD.resolve(gf.get("mask").asText()).toFile());
-            boolean[] got = upsample(fr.lowRes(), side, vh, vw);
+            boolean[] got = Sam2Numerics.videoMask(fr.lowRes(), side, vh, vw);
             int differ = 0;
             for (int y = 0; y < vh; y++) {
               for (int x = 0; x < vw; x++) {
@@ -247,30 +248,6 @@ class Sam2VideoPredictorGoldenTest {
         ByteBuffer.wrap(Files.readAllBytes(GOLD.resolve(file))).order(ByteOrder.LITTLE_ENDIAN);
     float[] out = new float[b.remaining() / 4];
     b.asFloatBuffer().get(out);
-    return out;
-  }
-
-  /** torch bilinear, align_corners=False, (side x side) -> (h x w), then > 0. */
-  static boolean[] upsample(float[] low, int side, int h, int w) {
-    boolean[] out = new boolean[h * w];
-    float sy = (float) side / h;
-    float sx = (float) side / w;
-    for (int y = 0; y < h; y++) {
-      float fy = Math.max(0f, sy * (y + 0.5f) - 0.5f);
-      int y0 = Math.min((int) fy, side - 1);
-      int y1 = Math.min(y0 + 1, side - 1);
-      float ly = fy - y0;
-      for (int x = 0; x < w; x++) {
-        float fx = Math.max(0f, sx * (x + 0.5f) - 0.5f);
-        int x0 = Math.min((int) fx, side - 1);
-        int x1 = Math.min(x0 + 1, side - 1);
-        float lx = fx - x0;
-        float v =
-            (1 - ly) * ((1 - lx) * low[y0 * side + x0] + lx * low[y0 * side + x1])
-                + ly * ((1 - lx) * low[y1 * side + x0] + lx * low[y1 * side + x1]);
-        out[y * w + x] = v > 0;
-      }
-    }
     return out;
   }
 }

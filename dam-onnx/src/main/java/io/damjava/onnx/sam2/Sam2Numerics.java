@@ -144,4 +144,49 @@ public final class Sam2Numerics {
       start[i] = xmin;
     }
   }
+
+  /**
+   * Low-res mask logits [side][side] to a binary mask at video resolution [h][w]: torch's {@code
+   * F.interpolate(mode="bilinear", align_corners=False)}, then logit {@code > 0}, as both upstreams
+   * turn a frame's output into its mask.
+   */
+  public static boolean[] videoMask(float[] low, int side, int h, int w) {
+    boolean[] out = new boolean[h * w];
+    float sy = (float) side / h;
+    float sx = (float) side / w;
+    for (int y = 0; y < h; y++) {
+      float fy = Math.max(0f, sy * (y + 0.5f) - 0.5f);
+      int y0 = Math.min((int) fy, side - 1);
+      int y1 = Math.min(y0 + 1, side - 1);
+      float ly = fy - y0;
+      for (int x = 0; x < w; x++) {
+        float fx = Math.max(0f, sx * (x + 0.5f) - 0.5f);
+        int x0 = Math.min((int) fx, side - 1);
+        int x1 = Math.min(x0 + 1, side - 1);
+        float lx = fx - x0;
+        float v =
+            (1 - ly) * ((1 - lx) * low[y0 * side + x0] + lx * low[y0 * side + x1])
+                + ly * ((1 - lx) * low[y1 * side + x0] + lx * low[y1 * side + x1]);
+        out[y * w + x] = v > 0;
+      }
+    }
+    return out;
+  }
+
+  /**
+   * A video-resolution mask prompt [h][w] to the model's S x S input, as the reference's {@code
+   * prepare_mask}: antialiased bilinear resize of the 0/1 mask, then {@code >= 0.5}.
+   */
+  public static boolean[] promptMask(boolean[] mask, int h, int w, int s) {
+    float[] m = new float[h * w];
+    for (int i = 0; i < m.length; i++) {
+      m[i] = mask[i] ? 1f : 0f;
+    }
+    float[] r = h == s && w == s ? m : antialiasBilinear(m, h, w, s, s);
+    boolean[] out = new boolean[s * s];
+    for (int i = 0; i < out.length; i++) {
+      out[i] = r[i] >= 0.5f;
+    }
+    return out;
+  }
 }

@@ -8,6 +8,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Consumer;
 import java.util.function.IntFunction;
 
 /**
@@ -36,20 +37,34 @@ public final class Sam2VideoPredictor implements AutoCloseable {
       int frame, float[] lowRes, float objectScore, int token, boolean occluded, float[] pointer) {}
 
   private final Sam2Graphs graphs;
+  private final boolean ownsGraphs;
   private final Sam2VideoParams p;
   private final Sam2MemoryBank bank;
   private final IntFunction<float[]> pixels;
   private final int numFrames;
   private final float[] memPos;
   private final float[] featPos;
-  private final Map<Integer, Frame> results = new HashMap<>();
+  private final Map<Integer, Frame> results = new HashMap<>(); // conditioning frames only
   private int conditioning = -1;
+  private int encodedFrame = -1; // the last frame encoded, reused by the next call on it
+  private float[][] encoded;
 
   /** Opens the four graphs in {@code graphs}. */
   public Sam2VideoPredictor(
       Path graphs,
       OrtEnvironment env,
       OrtSession.SessionOptions options,
+      Sam2VideoParams params,
+      Sam2TrackingSettings settings,
+      int numFrames,
+      IntFunction<float[]> pixels) {
+    this(new Sam2Graphs(graphs, env, options, params), true, params, settings, numFrames, pixels);
+  }
+
+  /** Over sessions owned elsewhere (a {@link Sam2Model}) when {@code ownsGraphs} is false. */
+  Sam2VideoPredictor(
+      Sam2Graphs graphs,
+      boolean ownsGraphs,
       Sam2VideoParams params,
       Sam2TrackingSettings settings,
       int numFrames,
@@ -61,7 +76,8 @@ public final class Sam2VideoPredictor implements AutoCloseable {
     int s = params.featSide();
     this.memPos = Sam2Numerics.sinePosition2d(params.memDim(), s, s);
     this.featPos = Sam2Numerics.sinePosition2d(params.hidden(), s, s);
-    this.graphs = new Sam2Graphs(graphs, env, options, params);
+    this.graphs = graphs;
+    this.ownsGraphs = ownsGraphs;
   }
 
   /** A predictor over a verified {@link Sam2Bundle}. */
@@ -182,16 +198,25 @@ public final class Sam2VideoPredictor implements AutoCloseable {
 
   /** Tracks from the conditioning frame to the last frame (or, reversed, to frame 0). */
   public List<Frame> propagate(boolean reverse) {
+    List<Frame> out = new ArrayList<>();
+    propagate(reverse, out::add);
+    return out;
+  }
+
+  /**
+   * As {@link #propagate(boolean)}, handing each frame's result to {@code sink} instead of keeping
+   * it: the last prompted frame first (its stored result), then every frame up to the end (or back
+   * to frame 0). Memory stays bounded whatever the video length.
+   */
+  public void propagate(boolean reverse, Consumer<Frame> sink) {
     if (conditioning < 0) {
       throw new IllegalStateException("add a prompt before propagating");
     }
-    List<Frame> out = new ArrayList<>();
-    out.add(results.get(conditioning));
+    sink.accept(results.get(conditioning));
     int step = reverse ? -1 : 1;
     for (int f = conditioning + step; f >= 0 && f < numFrames; f += step) {
-      out.add(track(f, reverse));
+      sink.accept(bank.isConditioning(f) ? results.get(f) : track(f, reverse));
     }
-    return out;
   }
 
   private Frame track(int f, boolean reverse) {
@@ -269,18 +294,25 @@ public final class Sam2VideoPredictor implements AutoCloseable {
       bank.addTracked(f, e);
     }
     Frame out = new Frame(f, low, score, ch.token(), occluded, pointer);
-    results.put(f, out);
+    if (prompted) {
+      results.put(f, out);
+    }
     return out;
   }
 
   private float[][] encode(int f) {
+    if (f == encodedFrame) {
+      return encoded;
+    }
     int s = p.imageSize();
     float[] px = pixels.apply(f);
     if (px == null || px.length != 3 * s * s) {
       throw new InvalidInputException(
           "frame " + f + ": expected 3x" + s + "x" + s + " pixel values");
     }
-    return graphs.encode(px);
+    encoded = graphs.encode(px);
+    encodedFrame = f;
+    return encoded;
   }
 
   private void checkFrame(int f) {
@@ -290,8 +322,11 @@ public final class Sam2VideoPredictor implements AutoCloseable {
     }
   }
 
+  /** Closes the sessions unless they belong to a {@link Sam2Model}. */
   @Override
   public void close() {
-    graphs.close();
+    if (ownsGraphs) {
+      graphs.close();
+    }
   }
 }
