@@ -140,8 +140,10 @@ public interface DescribeAnything extends AutoCloseable {
      * How many sequences of concurrent {@link DescribeAnything#describe(DescribeRequest)} calls may
      * decode together: a call joins the running batch at the next decode step and leaves it when it
      * stops, so N threads cost far less than N times one (decode reads the weights once per step
-     * for every sequence). Greedy and seeded outputs equal those of calls made one at a time. 1
-     * makes every call decode alone. Default {@value EngineConfig#DEFAULT_MAX_BATCH}.
+     * for every sequence). Greedy and seeded fp32 outputs equal those of calls made one at a time
+     * (int8/int4 batches may round differently; docs/engine.md). The regions of one call count as
+     * sequences too. 1 decodes one sequence at a time. Default {@value
+     * EngineConfig#DEFAULT_MAX_BATCH}.
      */
     public Builder maxBatch(int n) {
       if (n < 1) {
