@@ -124,6 +124,25 @@ public final class ServeBench {
       r.put("msPerTokenGrowingCache", round(median(msBefore)));
       r.put("msPerTokenInPlaceBatcher", round(median(msAfter)));
       r.put("ratio", round(median(msBefore) / median(msAfter)));
+      // Decode alone, B sequences sharing steps: one call with B regions (all join at once).
+      int b = 8;
+      List<Region> regions = java.util.Collections.nCopies(b, Region.mask(mask));
+      double[] batchedTps = new double[3];
+      double[] singleTps = new double[3];
+      for (int rep = 0; rep < 3; rep++) {
+        batchedTps[rep] = decodeTokensPerSecond(after.describe(image, regions, o));
+        singleTps[rep] = decodeTokensPerSecond(after.describe(image, List.of(regions.get(0)), o));
+      }
+      r.put("decodeBatch", b);
+      r.put("decodeTokensPerSecondB1", round(median(singleTps)));
+      r.put("decodeTokensPerSecondB8", round(median(batchedTps)));
+      r.put("decodeRatioB8vsB1", round(median(batchedTps) / median(singleTps)));
+      System.err.printf(
+          Locale.ROOT,
+          "decode alone: B=1 %.2f tok/s, B=%d %.2f tok/s%n",
+          median(singleTps),
+          b,
+          median(batchedTps));
       System.err.printf(
           Locale.ROOT,
           "decode: growing %.1f ms/token, in-place %.1f ms/token (%d tokens, identical %s)%n",
@@ -133,6 +152,17 @@ public final class ServeBench {
           same);
     }
     return r;
+  }
+
+  /** Generated tokens of a call over its longest caption's decode time. */
+  private static double decodeTokensPerSecond(List<Caption> captions) {
+    long nanos = 0;
+    int n = 0;
+    for (Caption c : captions) {
+      nanos = Math.max(nanos, c.timings().decode().toNanos());
+      n += c.tokenCount();
+    }
+    return n / (nanos / 1e9);
   }
 
   /** Tokens per second of the server for 1 client, N clients batched, N clients one at a time. */
