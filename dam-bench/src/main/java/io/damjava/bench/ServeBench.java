@@ -42,7 +42,7 @@ import java.util.concurrent.Future;
  *
  * <pre>
  * ./dam bench serve [--bundle DIR | --precision fp32] [--clients 8] [--requests 2] [--tokens 64]
- *                   [--threads 2] [--out serve.json]
+ *                   [--threads 2] [--server off] [--out serve.json]
  * </pre>
  *
  * Without {@code --bundle} it uses the {@code bench} checkpoint at {@code -Ddam.bench.layers}
@@ -61,6 +61,7 @@ public final class ServeBench {
     int tokens = 64;
     int threads = 2;
     Path out = null;
+    boolean serverPart = true;
     for (int i = 0; i < args.length; i++) {
       String a = args[i];
       if (i + 1 >= args.length) {
@@ -75,6 +76,7 @@ public final class ServeBench {
         case "--tokens" -> tokens = Integer.parseInt(v);
         case "--threads" -> threads = Integer.parseInt(v);
         case "--out" -> out = Path.of(v);
+        case "--server" -> serverPart = !v.equals("off");
         default -> throw new IllegalArgumentException("unknown option " + a);
       }
     }
@@ -88,7 +90,9 @@ public final class ServeBench {
     report.put("jdk", System.getProperty("java.version"));
     report.put("cores", Runtime.getRuntime().availableProcessors());
     report.put("decode", decode(bundle, threads, tokens));
-    report.put("server", server(bundle, threads, clients, requests, tokens));
+    if (serverPart) {
+      report.put("server", server(bundle, threads, clients, requests, tokens));
+    }
     String json = M.writerWithDefaultPrettyPrinter().writeValueAsString(report);
     System.out.println(json);
     if (out != null) {
