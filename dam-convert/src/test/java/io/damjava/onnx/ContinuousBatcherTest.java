@@ -140,8 +140,7 @@ class ContinuousBatcherTest {
     return new ContinuousBatcher(graphs.get(name), m.dims(), eos, maxBatch, 1L << 30);
   }
 
-  private ContinuousBatcher.Pending submit(
-      ContinuousBatcher b, String name, Req q, Cancellation cancel) {
+  private BatchedSequence submit(ContinuousBatcher b, String name, Req q, Cancellation cancel) {
     Sampler s = Samplers.of(q.options(), q.options().seed().orElse(0));
     return b.submit(splice(name, q), length(name, q), q.options().maxNewTokens(), s, cancel);
   }
@@ -153,7 +152,7 @@ class ContinuousBatcherTest {
     List<Req> reqs = requests();
     try (ContinuousBatcher b = batcher(name, 8, eos)) {
       for (int rep = 0; rep < 2; rep++) {
-        List<ContinuousBatcher.Pending> ps = new ArrayList<>();
+        List<BatchedSequence> ps = new ArrayList<>();
         for (Req q : reqs) {
           ps.add(submit(b, name, q, null)); // all queued at once: they join together
         }
@@ -184,7 +183,7 @@ class ContinuousBatcherTest {
             sleepQuietly();
             return inner.sample(l);
           };
-      ContinuousBatcher.Pending first =
+      BatchedSequence first =
           b.submit(
               splice(name, longer),
               length(name, longer),
@@ -194,7 +193,7 @@ class ContinuousBatcherTest {
       Future<Decoder.Output> f = pool.submit(() -> first.await(id -> started.countDown()).output());
       assertTrue(started.await(30, TimeUnit.SECONDS));
       // 6 sequences through a 4-row batch: later ones wait for a free row, then join mid-flight
-      List<ContinuousBatcher.Pending> late = new ArrayList<>();
+      List<BatchedSequence> late = new ArrayList<>();
       for (Req q : reqs) {
         late.add(submit(b, name, q, null));
       }
@@ -223,7 +222,7 @@ class ContinuousBatcherTest {
     List<Req> reqs = requests();
     try (ContinuousBatcher b = batcher(name, 8, -1)) {
       Cancellation cancel = new Cancellation();
-      List<ContinuousBatcher.Pending> ps = new ArrayList<>();
+      List<BatchedSequence> ps = new ArrayList<>();
       for (int i = 0; i < 3; i++) {
         if (i != 1) {
           ps.add(submit(b, name, reqs.get(i), null));
@@ -261,8 +260,8 @@ class ContinuousBatcherTest {
     String name = "contrib";
     List<Req> reqs = requests();
     ContinuousBatcher b = batcher(name, 8, -1);
-    ContinuousBatcher.Pending bad = submit(b, name, reqs.get(0), null);
-    ContinuousBatcher.Pending good = submit(b, name, reqs.get(2), null);
+    BatchedSequence bad = submit(b, name, reqs.get(0), null);
+    BatchedSequence good = submit(b, name, reqs.get(2), null);
     IllegalStateException e =
         assertThrows(
             IllegalStateException.class,

@@ -12,12 +12,9 @@ import java.nio.LongBuffer;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.LinkedBlockingQueue;
-import java.util.function.IntConsumer;
 
 /**
  * Continuous batching: the sequences of every concurrent call share one decoder run per step. A
@@ -25,8 +22,8 @@ import java.util.function.IntConsumer;
  * step boundary, then decodes with the others, each row with its own length, sampler and stop, and
  * leaves the batch on its EOS, its token budget or its cancellation. One daemon thread ({@code
  * dam-decode}) runs every decoder graph; callers do their vision and splice work on their own
- * thread, {@link #submit} the spliced prompt and {@link Pending#await} the tokens, which arrive on
- * the caller's thread, so a slow listener delays only its own call.
+ * thread, {@link #submit} the spliced prompt and {@link BatchedSequence#await} the tokens, which
+ * arrive on the caller's thread, so a slow listener delays only its own call.
  *
  * <p>Each row is computed exactly as it would be alone: GroupQueryAttention's CPU kernel takes row
  * b's total length from its {@code seqlens_k} (the row's attention-mask sum minus 1) and runs the
@@ -44,8 +41,6 @@ import java.util.function.IntConsumer;
  * A free row below the highest live one rides along with length 1 and its logits ignored.
  */
 final class ContinuousBatcher implements AutoCloseable {
-  private static final int END = Integer.MIN_VALUE;
-
   /** What one sequence produced, with its prefill and decode clocks. */
   record Result(Decoder.Output output, long prefillNanos, long decodeNanos) {}
 
@@ -54,17 +49,9 @@ final class ContinuousBatcher implements AutoCloseable {
   private final int eos;
   private final int maxBatch;
   private final long budgetBytes;
-  private final String embeds;
-  private final String mask;
-  private final String positions;
-  private final String logits;
-  private final String[] pastKey;
-  private final String[] pastValue;
-  private final String[] presentKey;
-  private final String[] presentValue;
-  private final Set<String> logitsOnly;
+  private final InPlaceIo io;
   private final Object lock = new Object();
-  private final ArrayDeque<Pending> queue = new ArrayDeque<>(); // guarded by lock
+  private final ArrayDeque<BatchedSequence> queue = new ArrayDeque<>(); // guarded by lock
   private boolean closed; // guarded by lock
   private Thread thread; // guarded by lock; started by the first submit
 
@@ -72,7 +59,7 @@ final class ContinuousBatcher implements AutoCloseable {
   private final KvSlots kv;
   private final LongBuffer ones; // (maxPositions) int64 ones
   private final LongBuffer iota; // (maxPositions) int64 0..maxPositions-1
-  private Pending[] rows = new Pending[0]; // live sequence per row, null = free
+  private BatchedSequence[] rows = new BatchedSequence[0]; // live sequence per row, null = free
   private int live;
   private LongBuffer stepMask = Tensors.longs(0); // (B,T) int64
   private LongBuffer stepIds = Tensors.longs(0); // (B,1) int64
@@ -88,23 +75,8 @@ final class ContinuousBatcher implements AutoCloseable {
     this.eos = eos;
     this.maxBatch = maxBatch;
     this.budgetBytes = budgetBytes;
-    BundleManifest.GraphSpec d = g.specs.decoder();
-    embeds = d.input("embeds");
-    mask = d.input("attentionMask");
-    positions = d.input("positionIds");
-    logits = d.output("logits");
-    logitsOnly = Set.of(logits);
+    io = new InPlaceIo(g.specs.decoder(), dims.layers());
     int n = dims.layers();
-    pastKey = new String[n];
-    pastValue = new String[n];
-    presentKey = new String[n];
-    presentValue = new String[n];
-    for (int i = 0; i < n; i++) {
-      pastKey[i] = String.format(d.input("pastKey"), i);
-      pastValue[i] = String.format(d.input("pastValue"), i);
-      presentKey[i] = String.format(d.output("presentKey"), i);
-      presentValue[i] = String.format(d.output("presentValue"), i);
-    }
     kv = new KvSlots(g.env, n, dims.kvHeads(), dims.headDim());
     ones = Tensors.longs(dims.maxPositions());
     iota = Tensors.longs(dims.maxPositions());
@@ -125,81 +97,6 @@ final class ContinuousBatcher implements AutoCloseable {
         && m.dims().kvDtype().equals("float32");
   }
 
-  /** One sequence in flight: its inputs, the loop's bookkeeping, and the tokens for the caller. */
-  static final class Pending {
-    final FloatBuffer prompt; // (1,L,H) float32 direct
-    final int length;
-    final int limit;
-    final Sampler sampler;
-    final Cancellation cancel;
-    final LinkedBlockingQueue<Integer> events = new LinkedBlockingQueue<>();
-    volatile boolean abandoned; // the caller stopped waiting (interrupted, or its listener threw)
-    // decode thread only
-    final int[] tokens;
-    int count;
-    int steps;
-    int past; // positions written in its row
-    int next; // the token fed at the next step
-    long started;
-    long prefillNanos;
-    // published through events' END
-    private Result result;
-    private RuntimeException failure;
-
-    private Pending(FloatBuffer prompt, int length, int limit, Sampler s, Cancellation cancel) {
-      this.prompt = prompt;
-      this.length = length;
-      this.limit = limit;
-      this.sampler = s;
-      this.cancel = cancel;
-      this.tokens = new int[Math.max(limit, 0)];
-    }
-
-    boolean stopped() {
-      return abandoned || (cancel != null && cancel.isCancelled());
-    }
-
-    /**
-     * Blocks until the sequence ends, handing each token to {@code onToken} on this thread. An
-     * interrupt cancels the sequence (it still ends within one step) and is kept on the thread.
-     */
-    Result await(IntConsumer onToken) {
-      boolean interrupted = false;
-      RuntimeException thrown = null;
-      while (true) {
-        int id;
-        try {
-          id = events.take();
-        } catch (InterruptedException e) {
-          interrupted = true;
-          abandoned = true;
-          continue;
-        }
-        if (id == END) {
-          break;
-        }
-        if (thrown == null && onToken != null) {
-          try {
-            onToken.accept(id);
-          } catch (RuntimeException e) {
-            thrown = e;
-            abandoned = true;
-          }
-        }
-      }
-      if (interrupted) {
-        Thread.currentThread().interrupt();
-      }
-      if (thrown != null) {
-        throw thrown;
-      }
-      if (failure != null) {
-        throw failure;
-      }
-      return result;
-    }
-  }
-
   /**
    * Queues a spliced prompt; it joins the batch at the next step boundary.
    *
@@ -207,9 +104,10 @@ final class ContinuousBatcher implements AutoCloseable {
    *     prefilled
    * @throws IllegalStateException after {@link #close()}
    */
-  Pending submit(FloatBuffer prompt, int length, int maxNew, Sampler sampler, Cancellation cancel) {
+  BatchedSequence submit(
+      FloatBuffer prompt, int length, int maxNew, Sampler sampler, Cancellation cancel) {
     int limit = Math.min(maxNew, dims.maxPositions() - length + 1);
-    Pending p = new Pending(prompt, length, limit, sampler, cancel);
+    BatchedSequence p = new BatchedSequence(prompt, length, limit, sampler, cancel);
     synchronized (lock) {
       if (closed) {
         throw new IllegalStateException("DescribeAnything is closed");
@@ -240,7 +138,7 @@ final class ContinuousBatcher implements AutoCloseable {
 
   private void loop() {
     while (true) {
-      List<Pending> joining = new ArrayList<>();
+      List<BatchedSequence> joining = new ArrayList<>();
       synchronized (lock) {
         while (live == 0 && queue.isEmpty() && !closed) {
           try {
@@ -250,7 +148,7 @@ final class ContinuousBatcher implements AutoCloseable {
           }
         }
         if (closed && live == 0) {
-          for (Pending p : queue) {
+          for (BatchedSequence p : queue) {
             fail(p, new IllegalStateException("DescribeAnything is closed"));
           }
           queue.clear();
@@ -264,7 +162,7 @@ final class ContinuousBatcher implements AutoCloseable {
           live++; // reserved; join() frees it again if the sequence ends at once
         }
       }
-      for (Pending p : joining) {
+      for (BatchedSequence p : joining) {
         join(p);
       }
       if (live > 0) {
@@ -274,14 +172,14 @@ final class ContinuousBatcher implements AutoCloseable {
   }
 
   /** Positions a sequence's row holds: its prompt, then one per sampled token but the last. */
-  private int need(Pending p) {
+  private int need(BatchedSequence p) {
     int n = p.length + Math.max(p.limit - 1, 0);
     int cap = (n + Decoder.CAPACITY_STEP - 1) / Decoder.CAPACITY_STEP * Decoder.CAPACITY_STEP;
     return Math.max(p.length, Math.min(cap, dims.maxPositions()));
   }
 
   /** Whether p can join now within the memory budget; always when the batch is empty. */
-  private boolean fits(Pending p) {
+  private boolean fits(BatchedSequence p) {
     if (live == 0) {
       return true;
     }
@@ -300,7 +198,7 @@ final class ContinuousBatcher implements AutoCloseable {
   }
 
   /** Prefills p alone into a free row and samples its first token. */
-  private void join(Pending p) {
+  private void join(BatchedSequence p) {
     int r = freeRow();
     try {
       grow(r + 1, need(p));
@@ -310,8 +208,13 @@ final class ContinuousBatcher implements AutoCloseable {
           OnnxTensor m = Tensors.of(g.env, ones.slice(0, p.length), 1, p.length);
           OnnxTensor pos = Tensors.of(g.env, iota.slice(0, p.length), 1, p.length);
           OrtSession.Result res =
-              Graphs.run(g.decoder, "decoder", inputs(e, m, pos, view), logitsOnly, pinned(view))) {
-        FloatBuffer l = Graphs.output(res, logits, "decoder").getFloatBuffer();
+              Graphs.run(
+                  g.decoder,
+                  "decoder",
+                  io.inputs(e, m, pos, view),
+                  io.logitsOnly,
+                  io.pinned(view))) {
+        FloatBuffer l = Graphs.output(res, io.logits, "decoder").getFloatBuffer();
         if (row.length != l.remaining()) {
           row = new float[l.remaining()];
         }
@@ -357,28 +260,6 @@ final class ContinuousBatcher implements AutoCloseable {
     rows = Arrays.copyOf(rows, kv.rows());
   }
 
-  private Map<String, OnnxTensorLike> inputs(
-      OnnxTensor e, OnnxTensor m, OnnxTensor pos, OnnxTensor[] kvs) {
-    Map<String, OnnxTensorLike> in = new HashMap<>();
-    in.put(embeds, e);
-    in.put(mask, m);
-    in.put(positions, pos);
-    for (int i = 0; i < dims.layers(); i++) {
-      in.put(pastKey[i], kvs[2 * i]);
-      in.put(pastValue[i], kvs[2 * i + 1]);
-    }
-    return in;
-  }
-
-  private Map<String, OnnxTensor> pinned(OnnxTensor[] kvs) {
-    Map<String, OnnxTensor> out = new HashMap<>();
-    for (int i = 0; i < dims.layers(); i++) {
-      out.put(presentKey[i], kvs[2 * i]);
-      out.put(presentValue[i], kvs[2 * i + 1]);
-    }
-    return out;
-  }
-
   /** One decoder run for rows 0..B-1, then one sample per live row. */
   private void step() {
     int batch = 0;
@@ -397,7 +278,7 @@ final class ContinuousBatcher implements AutoCloseable {
       stepMask = Tensors.longs(rows.length * dims.maxPositions());
     }
     for (int r = 0; r < batch; r++) {
-      Pending p = rows[r];
+      BatchedSequence p = rows[r];
       int len = p == null ? 1 : p.past + 1; // a free row attends to one position of its own
       stepIds.put(r, p == null ? eos : p.next);
       stepPos.put(r, len - 1);
@@ -412,15 +293,15 @@ final class ContinuousBatcher implements AutoCloseable {
             Graphs.run(g.embedTokens, "embedTokens", Map.of(es.input("ids"), ids));
         OnnxTensor m = Tensors.of(g.env, stepMask.slice(0, batch * total), batch, total);
         OnnxTensor pos = Tensors.of(g.env, stepPos.slice(0, batch), batch, 1)) {
-      Map<String, OnnxTensor> out = pinned(kvs);
-      out.put(logits, logitsTensor(batch));
+      Map<String, OnnxTensor> out = io.pinned(kvs);
+      out.put(io.logits, logitsTensor(batch));
       Map<String, OnnxTensorLike> in =
-          inputs(Graphs.output(e, es.output("embeds"), "embedTokens"), m, pos, kvs);
+          io.inputs(Graphs.output(e, es.output("embeds"), "embedTokens"), m, pos, kvs);
       Graphs.run(g.decoder, "decoder", in, Set.of(), out).close();
     } catch (RuntimeException ex) {
       for (int r = 0; r < batch; r++) {
         if (rows[r] != null) {
-          Pending p = rows[r];
+          BatchedSequence p = rows[r];
           rows[r] = null;
           live--;
           fail(p, ex);
@@ -460,7 +341,7 @@ final class ContinuousBatcher implements AutoCloseable {
 
   /** The Decoder's per-row rule: cancel before sampling, stop on EOS or the budget. */
   private void sample(int r, float[] l) {
-    Pending p = rows[r];
+    BatchedSequence p = rows[r];
     if (p.stopped()) {
       finish(r, StopReason.CANCELLED);
       return;
@@ -481,7 +362,7 @@ final class ContinuousBatcher implements AutoCloseable {
   }
 
   private void finish(int r, StopReason stop) {
-    Pending p = rows[r];
+    BatchedSequence p = rows[r];
     rows[r] = null;
     live--;
     p.result =
@@ -489,15 +370,15 @@ final class ContinuousBatcher implements AutoCloseable {
             new Decoder.Output(Arrays.copyOf(p.tokens, p.count), stop),
             p.prefillNanos,
             System.nanoTime() - p.started);
-    p.events.add(END);
+    p.events.add(BatchedSequence.END);
   }
 
-  private static void fail(Pending p, RuntimeException e) {
+  private static void fail(BatchedSequence p, RuntimeException e) {
     p.failure =
         e instanceof InferenceException || e instanceof IllegalStateException
             ? e
             : new InferenceException("decoding failed: " + e.getMessage(), e);
-    p.events.add(END);
+    p.events.add(BatchedSequence.END);
   }
 
   /**

@@ -172,7 +172,7 @@ final class DamPipeline {
       long preprocessed,
       long encoded) {
     int sequences = video ? 1 : regions;
-    List<ContinuousBatcher.Pending> pending = new ArrayList<>();
+    List<BatchedSequence> pending = new ArrayList<>();
     for (int i = 0; i < sequences; i++) {
       Sampler sampler = Samplers.of(options, Samplers.seedFor(options));
       pending.add(
@@ -184,7 +184,7 @@ final class DamPipeline {
               cancel));
     }
     List<Caption> captions = new ArrayList<>();
-    for (ContinuousBatcher.Pending p : pending) {
+    for (BatchedSequence p : pending) {
       TextTokenizer.Stream text = listener != null ? tokenizer.newStream() : null;
       ContinuousBatcher.Result r =
           p.await(listener == null ? null : id -> emit(id, text, listener));
