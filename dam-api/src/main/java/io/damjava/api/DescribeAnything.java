@@ -108,6 +108,7 @@ public interface DescribeAnything extends AutoCloseable {
     private int threads;
     private GenerationOptions defaults = GenerationOptions.defaults();
     private String engine;
+    private int maxBatch = EngineConfig.DEFAULT_MAX_BATCH;
 
     private Builder() {}
 
@@ -155,6 +156,23 @@ public interface DescribeAnything extends AutoCloseable {
       return this;
     }
 
+    /**
+     * How many sequences of concurrent {@link DescribeAnything#describe(DescribeRequest)} calls may
+     * decode together: a call joins the running batch at the next decode step and leaves it when it
+     * stops, so N threads cost far less than N times one (decode reads the weights once per step
+     * for every sequence). Greedy and seeded fp32 outputs equal those of calls made one at a time
+     * (int8/int4 batches may round differently; docs/engine.md). The regions of one call count as
+     * sequences too. 1 decodes one sequence at a time. Default {@value
+     * EngineConfig#DEFAULT_MAX_BATCH}.
+     */
+    public Builder maxBatch(int n) {
+      if (n < 1) {
+        throw new InvalidInputException("maxBatch must be >= 1 (1 = no batching), got " + n);
+      }
+      this.maxBatch = n;
+      return this;
+    }
+
     /** Picks an engine by name when several are on the class path. */
     public Builder engine(String name) {
       this.engine = Objects.requireNonNull(name, "engine");
@@ -173,7 +191,13 @@ public interface DescribeAnything extends AutoCloseable {
       }
       EngineConfig config =
           new EngineConfig(
-              model, Optional.ofNullable(segmenter), device, cpuFallback, threads, defaults);
+              model,
+              Optional.ofNullable(segmenter),
+              device,
+              cpuFallback,
+              threads,
+              defaults,
+              maxBatch);
       return findProvider().create(config);
     }
 

@@ -75,7 +75,8 @@ public final class BenchEngine implements AutoCloseable {
             splicer,
             new Decoder(g, d, m.tokens().eos()),
             tok,
-            d.maxPositions());
+            d.maxPositions(),
+            null);
     dec = g.specs.decoder();
     ones = Tensors.longs(d.maxPositions());
     for (int i = 0; i < d.maxPositions(); i++) {

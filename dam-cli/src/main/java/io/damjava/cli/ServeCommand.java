@@ -63,15 +63,17 @@ final class ServeCommand implements Callable<Integer> {
   int port = 8000;
 
   @Option(
-      names = "--workers",
+      names = {"--max-batch", "--workers"},
       paramLabel = "N",
-      description = "Generations at once (default ${DEFAULT-VALUE}).")
-  int workers = 1;
+      description =
+          "Batch limit: generations at once, decoded together one step for all"
+              + " (default ${DEFAULT-VALUE}; 1 = one at a time).")
+  int workers = ServerConfig.DEFAULT_MAX_BATCH;
 
   @Option(
       names = "--queue",
       paramLabel = "N",
-      description = "Requests waiting for a worker (default ${DEFAULT-VALUE}).")
+      description = "Requests waiting for a place in the batch (default ${DEFAULT-VALUE}).")
   int queue = 8;
 
   @Option(
@@ -120,7 +122,7 @@ final class ServeCommand implements Callable<Integer> {
     }
     if (workers < 1 || queue < 0 || timeoutSeconds < 1) {
       throw new CommandLine.ParameterException(
-          spec.commandLine(), "--workers and --timeout must be >= 1 and --queue >= 0");
+          spec.commandLine(), "--max-batch and --timeout must be >= 1 and --queue >= 0");
     }
     if (maxBodyMb < 1 || maxBodyMb > 2047 || maxImagePixels < 1) {
       throw new CommandLine.ParameterException(
@@ -143,7 +145,11 @@ final class ServeCommand implements Callable<Integer> {
       config = config.withApiKey(apiKey);
     }
     DescribeAnything.Builder b =
-        DescribeAnything.builder().model(bundle).device(Device.parse(device)).threads(threads);
+        DescribeAnything.builder()
+            .model(bundle)
+            .device(Device.parse(device))
+            .threads(threads)
+            .maxBatch(workers);
     if (segmenter != null) {
       b.segmenter(segmenter);
     }

@@ -87,7 +87,8 @@ class CliUsageTest {
     }
     Result s = run("serve", "--help");
     assertEquals(0, s.code());
-    for (String flag : List.of("--model", "--host", "--port", "--api-key", "--workers")) {
+    for (String flag :
+        List.of("--model", "--host", "--port", "--api-key", "--max-batch", "--workers")) {
       assertTrue(s.out().contains(flag), "serve help lacks " + flag);
     }
   }

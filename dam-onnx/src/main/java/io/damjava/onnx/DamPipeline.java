@@ -22,6 +22,7 @@ import java.util.List;
  * PromptBuilder     query                   → ids (T) int, -200 per image
  * EmbeddingSplicer  ids (T) + (k,I,H)        → embeds (1,L,H) per region, L = T - k + k·I
  * Decoder           (B,L,H) + KV cache      → logits (B,1,V) per step, B regions together
+ *   or ContinuousBatcher (1,L,H) per sequence → joins the engine-wide batch (contrib graphs)
  * Sampler           logits (V) per row      → token id, one sampler (seed) per region
  * detokenizer       token ids               → text deltas (listener), final text
  * </pre>
@@ -42,6 +43,7 @@ final class DamPipeline {
   private final Decoder decoder;
   private final TextTokenizer tokenizer;
   private final int maxPositions;
+  private final ContinuousBatcher batcher; // null: every call decodes its own batch
 
   DamPipeline(
       Preprocessor preprocessor,
@@ -50,7 +52,8 @@ final class DamPipeline {
       EmbeddingSplicer splicer,
       Decoder decoder,
       TextTokenizer tokenizer,
-      int maxPositions) {
+      int maxPositions,
+      ContinuousBatcher batcher) {
     this.preprocessor = preprocessor;
     this.vision = vision;
     this.prompts = prompts;
@@ -58,6 +61,7 @@ final class DamPipeline {
     this.decoder = decoder;
     this.tokenizer = tokenizer;
     this.maxPositions = maxPositions;
+    this.batcher = batcher;
   }
 
   /**
@@ -82,6 +86,20 @@ final class DamPipeline {
     long encoded = System.nanoTime();
     List<Caption> captions = new ArrayList<>();
     int length = splicer.length(promptIds);
+    if (batcher != null) {
+      return batched(
+          images,
+          masks.size(),
+          video,
+          length,
+          promptIds,
+          options,
+          listener,
+          cancel,
+          start,
+          preprocessed,
+          encoded);
+    }
     // Regions of one image share the prompt, hence its length: up to MAX_BATCH of them decode
     // together. A video is one sequence; a streamed call decodes one region at a time so that the
     // listener sees one caption's text after another.
@@ -135,6 +153,67 @@ final class DamPipeline {
       }
     }
     return captions;
+  }
+
+  /**
+   * Every sequence of the call joins the engine-wide continuous batch (its rows are computed as if
+   * alone); the listener, if any, hears the single sequence's tokens on this thread.
+   */
+  private List<Caption> batched(
+      float[] images,
+      int regions,
+      boolean video,
+      int length,
+      int[] promptIds,
+      GenerationOptions options,
+      CaptionListener listener,
+      Cancellation cancel,
+      long start,
+      long preprocessed,
+      long encoded) {
+    int sequences = video ? 1 : regions;
+    List<BatchedSequence> pending = new ArrayList<>();
+    for (int i = 0; i < sequences; i++) {
+      Sampler sampler = Samplers.of(options, Samplers.seedFor(options));
+      pending.add(
+          batcher.submit(
+              splicer.splice(promptIds, images, i),
+              length,
+              options.maxNewTokens(),
+              sampler,
+              cancel));
+    }
+    List<Caption> captions = new ArrayList<>();
+    for (BatchedSequence p : pending) {
+      TextTokenizer.Stream text = listener != null ? tokenizer.newStream() : null;
+      ContinuousBatcher.Result r =
+          p.await(listener == null ? null : id -> emit(id, text, listener));
+      if (listener != null) {
+        String rest = text.finish();
+        if (!rest.isEmpty()) {
+          listener.onText(rest);
+        }
+      }
+      Timings t =
+          new Timings(
+              Duration.ofNanos(preprocessed - start),
+              Duration.ofNanos(encoded - preprocessed),
+              Duration.ofNanos(r.prefillNanos()),
+              Duration.ofNanos(r.decodeNanos()),
+              Duration.ofNanos(System.nanoTime() - start));
+      int[] tokens = r.output().tokens();
+      captions.add(
+          new Caption(tokenizer.decode(tokens).strip(), tokens, length, r.output().stop(), t));
+    }
+    return captions;
+  }
+
+  private static void emit(int id, TextTokenizer.Stream text, CaptionListener listener) {
+    listener.onToken(id);
+    String delta = text.push(id);
+    if (!delta.isEmpty()) {
+      listener.onText(delta);
+    }
   }
 
   /** The prompt ids of a call; also used by validation to check the length. */

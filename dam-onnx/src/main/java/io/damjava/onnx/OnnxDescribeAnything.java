@@ -39,6 +39,7 @@ final class OnnxDescribeAnything implements DescribeAnything {
   private final RegionSegmenter segmenter; // null without a segmenter bundle
   private final Graphs graphs;
   private final DamPipeline pipeline;
+  private final ContinuousBatcher batcher; // null when the bundle's decoder cannot batch calls
   private final ReentrantReadWriteLock lifecycle = new ReentrantReadWriteLock();
   private boolean closed; // guarded by lifecycle
 
@@ -47,12 +48,14 @@ final class OnnxDescribeAnything implements DescribeAnything {
       EngineConfig config,
       Graphs graphs,
       RegionSegmenter segmenter,
-      DamPipeline pipeline) {
+      DamPipeline pipeline,
+      ContinuousBatcher batcher) {
     this.manifest = manifest;
     this.defaults = config.defaultOptions();
     this.segmenter = segmenter;
     this.graphs = graphs;
     this.pipeline = pipeline;
+    this.batcher = batcher;
   }
 
   /**
@@ -85,6 +88,16 @@ final class OnnxDescribeAnything implements DescribeAnything {
     }
     BundleManifest.Dims d = m.dims();
     BundleManifest.Preprocess p = m.preprocess();
+    // A batch's cache is Java direct memory: half the heap limit at most, as for region batches.
+    ContinuousBatcher batcher =
+        ContinuousBatcher.supports(m, rt.cuda())
+            ? new ContinuousBatcher(
+                graphs,
+                d,
+                m.tokens().eos(),
+                config.maxBatch(),
+                Runtime.getRuntime().maxMemory() / 2)
+            : null;
     DamPipeline pipeline =
         new DamPipeline(
             new Preprocessor(new FocalCrop(p.minBox(), p.cropFactor()), d.imageSize()),
@@ -93,8 +106,9 @@ final class OnnxDescribeAnything implements DescribeAnything {
             new EmbeddingSplicer(graphs, d, m.prompt().imageTokenIndex()),
             new Decoder(graphs, d, m.tokens().eos()),
             tok,
-            d.maxPositions());
-    return new OnnxDescribeAnything(m, config, graphs, segmenter, pipeline);
+            d.maxPositions(),
+            batcher);
+    return new OnnxDescribeAnything(m, config, graphs, segmenter, pipeline, batcher);
   }
 
   @Override
@@ -288,6 +302,9 @@ final class OnnxDescribeAnything implements DescribeAnything {
         return;
       }
       closed = true;
+      if (batcher != null) {
+        batcher.close();
+      }
       if (segmenter != null) {
         segmenter.close();
       }

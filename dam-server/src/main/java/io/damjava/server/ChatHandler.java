@@ -27,8 +27,11 @@ import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * Runs chat completions with admission control: at most {@code maxConcurrent} generations run and
- * {@code queueSize} wait; the rest get 503 with Retry-After. A client that disconnects while
- * streaming cancels its generation at the next token; so does the request timeout.
+ * {@code queueSize} wait; the rest get 503 with Retry-After. Each running generation calls the
+ * engine on its own HTTP thread: the engine batches concurrent calls (they share decode steps) and
+ * hands every call its own tokens on that thread, so each SSE stream is written by the thread of
+ * its request alone and a slow client slows only itself. A client that disconnects while streaming
+ * cancels its generation at the next token; so does the request timeout.
  */
 final class ChatHandler {
   /** After the request timeout, how long a blocked write may go on before it is interrupted. */

@@ -5,8 +5,9 @@ import java.util.Objects;
 import java.util.Optional;
 
 /**
- * Settings of the OpenAI-compatible server. Safe defaults: loopback only, one generation at a time,
- * a short queue, 32 MB bodies, no remote image fetching, no API key.
+ * Settings of the OpenAI-compatible server. Safe defaults: loopback only, up to {@value
+ * #DEFAULT_MAX_BATCH} generations at once (decoded together), a short queue, 32 MB bodies, no
+ * remote image fetching, no API key.
  *
  * @param host address to bind; {@code 127.0.0.1} by default
  * @param port TCP port; 0 picks a free one
@@ -15,7 +16,10 @@ import java.util.Optional;
  * @param maxBodyBytes largest request body
  * @param maxImagePixels largest image (width x height) accepted
  * @param requestTimeout a generation still running after this is cancelled
- * @param maxConcurrent generations running at once
+ * @param maxConcurrent the batch limit: generations running at once. Each does its own vision work,
+ *     then joins the engine's continuous batch at the next decode step (one decoder run per step
+ *     for all of them; see docs/server.md), so the engine's {@code maxBatch} should be at least
+ *     this
  * @param queueSize requests waiting for a slot; more get 503 with Retry-After
  * @param apiKey when present, requests need {@code Authorization: Bearer <key>}
  * @param allowRemoteImages fetch http(s) image URLs (off: only data URLs)
@@ -38,6 +42,8 @@ public record ServerConfig(
     double temperature,
     double topP,
     int maxTokens) {
+  /** The default batch limit ({@link #maxConcurrent}). */
+  public static final int DEFAULT_MAX_BATCH = 8;
 
   public ServerConfig {
     Objects.requireNonNull(host, "host");
@@ -75,7 +81,10 @@ public record ServerConfig(
     return b.build();
   }
 
-  /** Generations at once, requests waiting for one, and the per-request timeout. */
+  /**
+   * The batch limit (generations at once, decoded together), requests waiting for a place in the
+   * batch, and the per-request timeout.
+   */
   public ServerConfig withLimits(int concurrent, int queue, Duration timeout) {
     Builder b = toBuilder();
     b.maxConcurrent = concurrent;
@@ -137,7 +146,7 @@ public record ServerConfig(
     long maxBodyBytes = 32L << 20;
     long maxImagePixels = 50_000_000L;
     Duration requestTimeout = Duration.ofMinutes(5);
-    int maxConcurrent = 1;
+    int maxConcurrent = DEFAULT_MAX_BATCH;
     int queueSize = 8;
     Optional<String> apiKey = Optional.empty();
     boolean allowRemoteImages;

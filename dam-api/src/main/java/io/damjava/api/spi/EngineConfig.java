@@ -15,6 +15,8 @@ import java.util.Optional;
  * @param cpuFallback run on CPU when the device cannot be used
  * @param threads intra-op threads, 0 = runtime default
  * @param defaultOptions options for calls that pass none
+ * @param maxBatch sequences of concurrent calls that may decode together (continuous batching); 1
+ *     makes every call decode alone
  */
 public record EngineConfig(
     Path model,
@@ -22,11 +24,29 @@ public record EngineConfig(
     Device device,
     boolean cpuFallback,
     int threads,
-    GenerationOptions defaultOptions) {
+    GenerationOptions defaultOptions,
+    int maxBatch) {
+  /** The default of {@link #maxBatch}. */
+  public static final int DEFAULT_MAX_BATCH = 8;
+
   public EngineConfig {
     Objects.requireNonNull(model, "model");
     Objects.requireNonNull(segmenter, "segmenter");
     Objects.requireNonNull(device, "device");
     Objects.requireNonNull(defaultOptions, "defaultOptions");
+    if (maxBatch < 1) {
+      throw new IllegalArgumentException("maxBatch must be >= 1, got " + maxBatch);
+    }
+  }
+
+  /** A config with the default batch limit. */
+  public EngineConfig(
+      Path model,
+      Optional<Path> segmenter,
+      Device device,
+      boolean cpuFallback,
+      int threads,
+      GenerationOptions defaultOptions) {
+    this(model, segmenter, device, cpuFallback, threads, defaultOptions, DEFAULT_MAX_BATCH);
   }
 }

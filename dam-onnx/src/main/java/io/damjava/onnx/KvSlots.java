@@ -1,0 +1,139 @@
+package io.damjava.onnx;
+
+import ai.onnxruntime.OnnxTensor;
+import ai.onnxruntime.OrtEnvironment;
+import java.nio.FloatBuffer;
+
+/**
+ * The in-place KV cache of a continuous batch: per layer and role one Java direct buffer of shape
+ * {@code (rows, kvHeads, capacity, headDim)} float32, row r being the slot of one sequence. Each
+ * decoder run gets tensors over these buffers as its {@code past_key_values.*} inputs and, pinned,
+ * as its {@code present.*} outputs; GroupQueryAttention sees equal pointers and writes each row's
+ * new position in place at that row's own length, so a step copies no KV at all, neither into Java
+ * nor inside ONNX Runtime. A slot's positions past its sequence's length are garbage that no
+ * attention reads (each row attends to its {@code seqlens_k + 1} first positions only).
+ *
+ * <p>Growing (more rows, or a longer capacity) allocates new buffers and copies every live row's
+ * written positions over: the only KV copy there is, once per growth. Used by one thread.
+ */
+final class KvSlots implements AutoCloseable {
+  private final OrtEnvironment env;
+  private final int layers;
+  private final int kvHeads;
+  private final int headDim;
+  private int rows;
+  private int capacity;
+  private FloatBuffer[] buffers = new FloatBuffer[0]; // key, value per layer: (rows,kvH,C,hd)
+  private OnnxTensor[] batch = new OnnxTensor[0]; // tensors over the first batchRows rows
+  private int batchRows;
+
+  KvSlots(OrtEnvironment env, int layers, int kvHeads, int headDim) {
+    this.env = env;
+    this.layers = layers;
+    this.kvHeads = kvHeads;
+    this.headDim = headDim;
+  }
+
+  int rows() {
+    return rows;
+  }
+
+  int capacity() {
+    return capacity;
+  }
+
+  /** Bytes of one row at a capacity: key and value of every layer. */
+  long rowBytes(int cap) {
+    return 2L * layers * kvHeads * cap * headDim * 4;
+  }
+
+  /**
+   * Makes room for at least {@code minRows} rows of {@code minCapacity} positions, copying the
+   * first {@code lengths.length} rows' first {@code lengths[r]} positions into the new buffers.
+   */
+  void ensure(int minRows, int minCapacity, int[] lengths) {
+    if (minRows <= rows && minCapacity <= capacity) {
+      return;
+    }
+    int newRows = Math.max(rows, minRows);
+    int newCap = Math.max(capacity, minCapacity);
+    FloatBuffer[] next = new FloatBuffer[2 * layers];
+    for (int i = 0; i < next.length; i++) {
+      next[i] = Tensors.floats((long) newRows * kvHeads * newCap * headDim);
+    }
+    for (int i = 0; i < buffers.length; i++) {
+      for (int r = 0; r < lengths.length && r < rows; r++) {
+        int n = lengths[r] * headDim;
+        for (int h = 0; h < kvHeads; h++) {
+          int from = ((r * kvHeads + h) * capacity) * headDim;
+          int to = ((r * kvHeads + h) * newCap) * headDim;
+          next[i].put(to, buffers[i], from, n);
+        }
+      }
+    }
+    closeBatch();
+    buffers = next;
+    rows = newRows;
+    capacity = newCap;
+  }
+
+  /**
+   * Tensors {@code (n, kvHeads, capacity, headDim)} over rows 0..n-1, key and value per layer in
+   * that order; kept until the row count or the buffers change, closed by this object.
+   */
+  OnnxTensor[] batch(int n) {
+    if (n != batchRows || batch.length == 0) {
+      closeBatch();
+      batch = new OnnxTensor[2 * layers];
+      for (int i = 0; i < batch.length; i++) {
+        batch[i] =
+            Tensors.of(env, buffers[i].slice(0, n * rowFloats()), n, kvHeads, capacity, headDim);
+      }
+      batchRows = n;
+    }
+    return batch;
+  }
+
+  /** New tensors {@code (1, kvHeads, capacity, headDim)} over row r alone; the caller closes. */
+  OnnxTensor[] row(int r) {
+    OnnxTensor[] t = new OnnxTensor[2 * layers];
+    try {
+      for (int i = 0; i < t.length; i++) {
+        t[i] =
+            Tensors.of(
+                env, buffers[i].slice(r * rowFloats(), rowFloats()), 1, kvHeads, capacity, headDim);
+      }
+    } catch (RuntimeException e) {
+      close(t);
+      throw e;
+    }
+    return t;
+  }
+
+  private int rowFloats() {
+    return kvHeads * capacity * headDim;
+  }
+
+  private void closeBatch() {
+    close(batch);
+    batch = new OnnxTensor[0];
+    batchRows = 0;
+  }
+
+  static void close(OnnxTensor[] t) {
+    for (int i = t.length - 1; i >= 0; i--) {
+      if (t[i] != null) {
+        t[i].close();
+      }
+    }
+  }
+
+  /** Frees the tensors; the buffers go with the next GC. */
+  @Override
+  public void close() {
+    closeBatch();
+    buffers = new FloatBuffer[0];
+    rows = 0;
+    capacity = 0;
+  }
+}
