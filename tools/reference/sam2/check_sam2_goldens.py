@@ -11,6 +11,11 @@ Runs the reference's unit tests (test_sam2_ref.py) first. Then:
              sum in another order on another CPU; the goldens' logits are O(10));
   bf16       memory features: |new - old| <= 2^-7 * |old| + 1e-6 (one bf16 ulp: a value near a rounding
              boundary may round the other way).
+  memory     files downstream of the bf16 memory bank (*maskmem*, *memattn*): |new - old| <= 2^-6 * |old|
+             + 2e-3 * max|old|. On another CPU the float noise above (~1e-4) flips the bf16 rounding of a
+             few memory values (89 of 28672 on an AVX-512 EPYC, by one or two ulps; values near zero
+             move by that noise times the tensor's scale), and memory attention carries the flips on:
+             measured worst 0.0156 at scale 8.9 (bf16 values) and 2.3e-4 at scale 2.9 (f32 outputs).
 """
 import filecmp
 import json
@@ -32,6 +37,10 @@ FIX = make_sam2_goldens.CKPT
 FTOL = 1e-4
 
 
+def memory_ok(x, y):
+    return bool(np.all(np.abs(x - y) <= 2.0 ** -6 * np.abs(y) + 2e-3 * np.abs(y).max()))
+
+
 def cmp_json(a, b, path, errs):
     if isinstance(b, dict):
         if not isinstance(a, dict) or sorted(a) != sorted(b):
@@ -50,6 +59,14 @@ def cmp_json(a, b, path, errs):
             errs.append("%s: %r vs %r" % (path, a, b))
     elif a != b or type(a) != type(b):
         errs.append("%s: %r vs %r" % (path, a, b))
+
+
+def worst(x, y):
+    d = np.abs(x.astype(np.float64) - y)
+    i = int(np.argmax(d / np.maximum(1.0, np.abs(y))))
+    return "worst at %d: %r vs %r (max |d| %.3g, %d of %d values off by > 1e-5 * max(1, |old|), scale max|old| %.3g)" % (
+        i, float(x[i]), float(y[i]), float(d.max()), int(np.sum(d > 1e-5 * np.maximum(1.0, np.abs(y)))), x.size,
+        float(np.abs(y).max()))
 
 
 def bf16_to_f32(path):
@@ -106,12 +123,20 @@ def main():
                         break
             elif f.endswith(".f32"):
                 x, y = np.fromfile(a, "<f4"), np.fromfile(b, "<f4")
-                if x.shape != y.shape or np.any(np.abs(x - y) > FTOL * np.maximum(1.0, np.abs(y))):
-                    errs.append(f + ": values differ")
+                if x.shape != y.shape:
+                    errs.append(f + ": shape differs")
+                elif ("maskmem" in f or "memattn" in f) and memory_ok(x, y):
+                    pass
+                elif np.any(np.abs(x - y) > FTOL * np.maximum(1.0, np.abs(y))):
+                    errs.append(f + ": values differ, " + worst(x, y))
             elif f.endswith(".bf16"):
                 x, y = bf16_to_f32(a), bf16_to_f32(b)
-                if x.shape != y.shape or np.any(np.abs(x - y) > 2.0 ** -7 * np.abs(y) + 1e-6):
-                    errs.append(f + ": values differ")
+                if x.shape != y.shape:
+                    errs.append(f + ": shape differs")
+                elif ("maskmem" in f or "memattn" in f) and memory_ok(x, y):
+                    pass
+                elif np.any(np.abs(x - y) > 2.0 ** -7 * np.abs(y) + 1e-6):
+                    errs.append(f + ": values differ, " + worst(x, y))
     for e in errs[:50]:
         print("MISMATCH", e)
     sys.stdout.flush()
