@@ -76,7 +76,8 @@ final class DecoderGraph {
     String[] pastK = new String[c.layers()];
     String[] pastV = new String[c.layers()];
     for (int l = 0; l < c.layers(); l++) {
-      pastK[l] = b.input(String.format(PAST_KEY, l), actType, "batch", (long) kvh, pastLen, (long) hd);
+      pastK[l] =
+          b.input(String.format(PAST_KEY, l), actType, "batch", (long) kvh, pastLen, (long) hd);
       pastV[l] =
           b.input(String.format(PAST_VALUE, l), actType, "batch", (long) kvh, pastLen, (long) hd);
     }
