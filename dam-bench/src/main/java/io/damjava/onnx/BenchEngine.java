@@ -42,10 +42,11 @@ public final class BenchEngine implements AutoCloseable {
   private final BundleManifest.GraphSpec dec;
   private final LongBuffer ones;
 
-  private BenchEngine(Path dir, int threads, String profilePrefix) {
+  private BenchEngine(Path dir, int threads, String profilePrefix, Device device) {
     m = ManifestIo.read(dir);
     TextTokenizer tok = TextTokenizers.load(dir.resolve(m.tokenizer()));
-    OrtRuntime.Setup rt = OrtRuntime.setup(threads, Device.cpu(), true);
+    // CPU: as before. A GPU device never falls back silently: a device check must run there.
+    OrtRuntime.Setup rt = OrtRuntime.setup(threads, device, device.kind() == Device.Kind.CPU);
     g =
         new Graphs(
             dir,
@@ -90,12 +91,17 @@ public final class BenchEngine implements AutoCloseable {
    * @param threads intra-op threads (0: runtime default)
    */
   public static BenchEngine open(Path dir, int threads) {
-    return new BenchEngine(dir, threads, null);
+    return new BenchEngine(dir, threads, null, Device.cpu());
+  }
+
+  /** Opens a bundle on a device; CUDA that cannot start fails (no CPU fallback). */
+  public static BenchEngine open(Path dir, int threads, Device device) {
+    return new BenchEngine(dir, threads, null, device);
   }
 
   /** Opens a bundle with ONNX Runtime profiling on; see {@link #endProfiling()}. */
   public static BenchEngine openProfiled(Path dir, int threads, Path prefix) {
-    return new BenchEngine(dir, threads, prefix.toString());
+    return new BenchEngine(dir, threads, prefix.toString(), Device.cpu());
   }
 
   /** Ends profiling of every session; returns the JSON trace files ORT wrote. */

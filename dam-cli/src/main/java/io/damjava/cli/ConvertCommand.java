@@ -110,12 +110,37 @@ final class ConvertCommand implements Callable<Integer> {
               + " (contrib only; see docs/PERFORMANCE.md).")
   String kv = "growing";
 
+  @Option(
+      names = "--compute",
+      paramLabel = "fp32|fp16",
+      description =
+          "Activation type: fp32 (default) or fp16 (GPU graphs: float16 activations and KV"
+              + " cache; needs --precision fp16, int8 or int4; see docs/cuda.md).")
+  String compute = "fp32";
+
+  @Option(
+      names = "--lm-head",
+      paramLabel = "float|int8|int4",
+      description =
+          "lm_head storage (default: float; contrib only). See docs/conversion.md for the"
+              + " measured logit error.")
+  String lmHead;
+
+  @Option(
+      names = "--vision",
+      paramLabel = "float|int8|int4",
+      description = "Storage of the vision graphs' linear layers (default: float; contrib only).")
+  String vision;
+
   @Override
   public Integer call() {
     Precision p = parse(Precision.class, "--precision", precision);
     Style s = parse(Style.class, "--style", style);
     Variant v = variant == null ? null : parse(Variant.class, "--variant", variant);
     KvCache k = parse(KvCache.class, "--kv", kv);
+    ConvertOptions.Compute c = parse(ConvertOptions.Compute.class, "--compute", compute);
+    ConvertOptions.Quant head = quant("--lm-head", lmHead);
+    ConvertOptions.Quant vis = quant("--vision", vision);
     if (k == KvCache.SHARED && s != Style.CONTRIB) {
       throw new CommandLine.ParameterException(
           spec.commandLine(), "--kv shared needs --style contrib (GroupQueryAttention)");
@@ -142,7 +167,8 @@ final class ConvertCommand implements Callable<Integer> {
     try {
       summary =
           Converter.run(
-              new ConvertOptions(source.checkpoint, source.from, out, p, s, v, progress, k));
+              new ConvertOptions(
+                  source.checkpoint, source.from, out, p, s, v, progress, k, c, head, vis));
     } catch (UncheckedIOException e) {
       throw new ModelLoadException(e.getMessage(), e);
     } catch (IllegalArgumentException e) {
@@ -197,6 +223,17 @@ final class ConvertCommand implements Callable<Integer> {
     spec.commandLine().getOut().println(bundle.toAbsolutePath().normalize());
     err.println("dam: converted a SAM 2.1 segmenter bundle into " + bundle);
     return DamCli.OK;
+  }
+
+  private ConvertOptions.Quant quant(String flag, String value) {
+    if (value == null) {
+      return null;
+    }
+    String t = value.toLowerCase(Locale.ROOT);
+    if (t.equals("fp32") || t.equals("fp16")) {
+      return ConvertOptions.Quant.FLOAT;
+    }
+    return parse(ConvertOptions.Quant.class, flag, value);
   }
 
   private <E extends Enum<E>> E parse(Class<E> type, String flag, String value) {

@@ -18,6 +18,12 @@ import java.nio.file.Path;
  * @param progress receives progress lines
  * @param kvCache the decoder's KV cache layout; null means {@link KvCache#GROWING}, {@link
  *     KvCache#SHARED} needs the contrib style
+ * @param compute the activation type of the graphs; null means {@link Compute#FP32}. {@link
+ *     Compute#FP16} (GPU graphs) needs precision fp16, int8 or int4 and a growing KV cache
+ * @param lmHead how the decoder's lm_head is stored; null means {@link #defaultLmHead} of the
+ *     precision (kept null, so that {@link #withPrecision} moves it along)
+ * @param vision how the linear layers of the two vision graphs are stored; null means {@link
+ *     #defaultVision} of the precision
  */
 public record ConvertOptions(
     Path checkpoint,
@@ -27,7 +33,30 @@ public record ConvertOptions(
     Style style,
     Variant variant,
     Progress progress,
-    KvCache kvCache) {
+    KvCache kvCache,
+    Compute compute,
+    Quant lmHead,
+    Quant vision) {
+  /** The element type graphs compute in (I/O stays float32; the KV cache follows compute). */
+  public enum Compute {
+    /** float32 activations (every precision's default; the parity reference). */
+    FP32,
+    /** float16 activations and KV cache, float32 only inside norms, softmax and the logits. */
+    FP16
+  }
+
+  /** The storage of one group of linear layers. */
+  public enum Quant {
+    /**
+     * Float weights in the bundle's precision (fp32, or fp16 for fp16 and fp16-compute bundles).
+     */
+    FLOAT,
+    /** MatMulNBits, 8 bits, block 32. */
+    INT8,
+    /** MatMulNBits, 4 bits, block 32. */
+    INT4
+  }
+
   public ConvertOptions {
     if ((checkpoint == null) == (from == null)) {
       throw new IllegalArgumentException("give exactly one of --checkpoint DIR and --from REPO_ID");
@@ -39,10 +68,62 @@ public record ConvertOptions(
     style = style == null ? Style.CONTRIB : style;
     progress = progress == null ? Progress.NONE : progress;
     kvCache = kvCache == null ? KvCache.GROWING : kvCache;
+    compute = compute == null ? Compute.FP32 : compute;
     if (kvCache == KvCache.SHARED && style != Style.CONTRIB) {
       throw new IllegalArgumentException(
           "--kv shared needs --style contrib (GroupQueryAttention updates the cache in place)");
     }
+    if (compute == Compute.FP16 && precision == Precision.FP32) {
+      throw new IllegalArgumentException(
+          "--compute fp16 needs --precision fp16, int8 or int4 (float16 weights)");
+    }
+    if (compute == Compute.FP16 && kvCache == KvCache.SHARED) {
+      throw new IllegalArgumentException(
+          "--compute fp16 keeps a float16 KV cache, which --kv shared does not support: use --kv"
+              + " growing");
+    }
+    if (style != Style.CONTRIB
+        && ((lmHead != null && lmHead != Quant.FLOAT)
+            || (vision != null && vision != Quant.FLOAT))) {
+      throw new IllegalArgumentException(
+          "--lm-head/--vision int8|int4 need --style contrib (MatMulNBits is a contrib op)");
+    }
+  }
+
+  /**
+   * The lm_head storage used when none is given: {@link Quant#FLOAT} for every precision (see
+   * docs/conversion.md "lm_head and vision quantization" for the measured error).
+   */
+  public static Quant defaultLmHead(Precision precision) {
+    return Quant.FLOAT;
+  }
+
+  /** The vision storage used when none is given: {@link Quant#FLOAT} for every precision. */
+  public static Quant defaultVision(Precision precision) {
+    return Quant.FLOAT;
+  }
+
+  /** The lm_head storage this conversion uses. */
+  public Quant lmHeadStorage() {
+    return lmHead != null ? lmHead : defaultLmHead(precision);
+  }
+
+  /** The vision linear-layer storage this conversion uses. */
+  public Quant visionStorage() {
+    return vision != null ? vision : defaultVision(precision);
+  }
+
+  /** Options with the default compute type and lm_head / vision storage. */
+  public ConvertOptions(
+      Path checkpoint,
+      String from,
+      Path out,
+      Precision precision,
+      Style style,
+      Variant variant,
+      Progress progress,
+      KvCache kvCache) {
+    this(checkpoint, from, out, precision, style, variant, progress, kvCache, null, null, null);
   }
 
   /** Options with the default growing KV cache. */
@@ -63,26 +144,47 @@ public record ConvertOptions(
   }
 
   public ConvertOptions withPrecision(Precision p) {
-    return new ConvertOptions(checkpoint, from, out, p, style, variant, progress, kvCache);
+    return new ConvertOptions(
+        checkpoint, from, out, p, style, variant, progress, kvCache, compute, lmHead, vision);
   }
 
   public ConvertOptions withStyle(Style s) {
-    return new ConvertOptions(checkpoint, from, out, precision, s, variant, progress, kvCache);
+    return new ConvertOptions(
+        checkpoint, from, out, precision, s, variant, progress, kvCache, compute, lmHead, vision);
   }
 
   public ConvertOptions withVariant(Variant v) {
-    return new ConvertOptions(checkpoint, from, out, precision, style, v, progress, kvCache);
+    return new ConvertOptions(
+        checkpoint, from, out, precision, style, v, progress, kvCache, compute, lmHead, vision);
   }
 
   public ConvertOptions withOut(Path o) {
-    return new ConvertOptions(checkpoint, from, o, precision, style, variant, progress, kvCache);
+    return new ConvertOptions(
+        checkpoint, from, o, precision, style, variant, progress, kvCache, compute, lmHead, vision);
   }
 
   public ConvertOptions withKvCache(KvCache k) {
-    return new ConvertOptions(checkpoint, from, out, precision, style, variant, progress, k);
+    return new ConvertOptions(
+        checkpoint, from, out, precision, style, variant, progress, k, compute, lmHead, vision);
   }
 
   public ConvertOptions withProgress(Progress p) {
-    return new ConvertOptions(checkpoint, from, out, precision, style, variant, p, kvCache);
+    return new ConvertOptions(
+        checkpoint, from, out, precision, style, variant, p, kvCache, compute, lmHead, vision);
+  }
+
+  public ConvertOptions withCompute(Compute c) {
+    return new ConvertOptions(
+        checkpoint, from, out, precision, style, variant, progress, kvCache, c, lmHead, vision);
+  }
+
+  public ConvertOptions withLmHead(Quant q) {
+    return new ConvertOptions(
+        checkpoint, from, out, precision, style, variant, progress, kvCache, compute, q, vision);
+  }
+
+  public ConvertOptions withVision(Quant q) {
+    return new ConvertOptions(
+        checkpoint, from, out, precision, style, variant, progress, kvCache, compute, lmHead, q);
   }
 }

@@ -77,8 +77,11 @@ public final class Converter {
               case INT4 -> Linears.Mode.Q4;
               default -> Linears.Mode.FLOAT;
             };
-    boolean fp16 = o.precision() == Precision.FP16;
+    boolean fp16Compute = o.compute() == ConvertOptions.Compute.FP16;
+    boolean fp16 = o.precision() == Precision.FP16 || fp16Compute;
     boolean contrib = o.style() == Style.CONTRIB;
+    Linears.Mode headMode = mode(o.lmHeadStorage());
+    Linears.Mode visionMode = mode(o.visionStorage());
     Path out = o.out().toAbsolutePath().normalize();
     if (Files.exists(out) && !isEmptyDir(out)) {
       throw new IllegalArgumentException(out + " already exists and is not empty");
@@ -95,13 +98,23 @@ public final class Converter {
         int grid = c.vision().imageSize() / c.vision().patchSize();
         // Both vision graphs run the same SigLIP blocks: one data file holds their weights once.
         try (ExternalData vision = new ExternalData(tmp.resolve(VISION_DATA))) {
-          try (OnnxBuilder b = new OnnxBuilder(tmp.resolve(VISION_CONTEXT), fp16, vision)) {
+          try (OnnxBuilder b = builder(tmp.resolve(VISION_CONTEXT), fp16, fp16Compute, vision)) {
             VisionGraphs.vision(
-                b, c.visionTensors(), c.vision(), null, null, blocks, false, contrib, p);
+                b,
+                c.visionTensors(),
+                c.vision(),
+                null,
+                null,
+                blocks,
+                false,
+                contrib,
+                visionMode,
+                accuracyLevel,
+                p);
             b.save();
             params += b.parameters();
           }
-          try (OnnxBuilder b = new OnnxBuilder(tmp.resolve(VISION_FOCAL), fp16, vision)) {
+          try (OnnxBuilder b = builder(tmp.resolve(VISION_FOCAL), fp16, fp16Compute, vision)) {
             VisionGraphs.vision(
                 b,
                 c.visionTensors(),
@@ -111,13 +124,15 @@ public final class Converter {
                 blocks,
                 true,
                 contrib,
+                visionMode,
+                accuracyLevel,
                 p);
             b.save();
             params += b.parameters(); // without the blocks it shares with vision_context
           }
         }
         p.step("projector");
-        try (OnnxBuilder b = new OnnxBuilder(tmp.resolve(PROJECTOR), fp16)) {
+        try (OnnxBuilder b = builder(tmp.resolve(PROJECTOR), fp16, fp16Compute, null)) {
           VisionGraphs.projector(
               b, c.projectorTensors(), grid, c.vision().hidden(), c.llm().hidden(), contrib);
           b.save();
@@ -129,7 +144,7 @@ public final class Converter {
           b.save();
           params += b.parameters();
         }
-        try (OnnxBuilder b = new OnnxBuilder(tmp.resolve(DECODER), fp16)) {
+        try (OnnxBuilder b = builder(tmp.resolve(DECODER), fp16, fp16Compute, null)) {
           DecoderGraph.build(
               b,
               c.llmTensors(),
@@ -137,6 +152,7 @@ public final class Converter {
               contrib,
               o.kvCache() == BundleManifest.KvCache.SHARED,
               mode,
+              headMode,
               accuracyLevel,
               p);
           b.save();
@@ -149,7 +165,8 @@ public final class Converter {
         Files.copy(tok, tmp.resolve(TOKENIZER));
         p.step("checksums");
         List<BundleManifest.FileEntry> files = checksums(tmp);
-        BundleManifest m = manifest(name, variant, o.precision(), o.style(), o.kvCache(), c, files);
+        BundleManifest m =
+            manifest(name, variant, o.precision(), o.style(), o.kvCache(), fp16Compute, c, files);
         ManifestIo.write(tmp, m);
       }
       long bytes = 0;
@@ -185,6 +202,23 @@ public final class Converter {
     }
   }
 
+  private static OnnxBuilder builder(
+      Path file, boolean fp16Weights, boolean fp16Compute, ExternalData shared) throws IOException {
+    OnnxBuilder b =
+        shared == null
+            ? new OnnxBuilder(file, fp16Weights)
+            : new OnnxBuilder(file, fp16Weights, shared);
+    return fp16Compute ? b.fp16Compute() : b;
+  }
+
+  private static Linears.Mode mode(ConvertOptions.Quant q) {
+    return switch (q) {
+      case FLOAT -> Linears.Mode.FLOAT;
+      case INT8 -> Linears.Mode.Q8;
+      case INT4 -> Linears.Mode.Q4;
+    };
+  }
+
   /** The reference server treats paths containing "joint" (and the -Video repo) as joint. */
   static Variant guessVariant(String name) {
     String n = name.toLowerCase(Locale.ROOT);
@@ -197,6 +231,7 @@ public final class Converter {
       Precision precision,
       Style style,
       BundleManifest.KvCache kvCache,
+      boolean fp16Kv,
       Checkpoint c,
       List<BundleManifest.FileEntry> files) {
     CheckpointConfigs.Llm l = c.llm();
@@ -217,7 +252,7 @@ public final class Converter {
             l.headDim(),
             l.vocab(),
             l.maxPositions(),
-            "float32",
+            fp16Kv ? "float16" : "float32",
             kvCache);
     var pre =
         new BundleManifest.Preprocess(
@@ -347,6 +382,9 @@ public final class Converter {
     Style style = Style.CONTRIB;
     Variant variant = null;
     BundleManifest.KvCache kv = BundleManifest.KvCache.GROWING;
+    ConvertOptions.Compute compute = ConvertOptions.Compute.FP32;
+    ConvertOptions.Quant lmHead = null;
+    ConvertOptions.Quant vision = null;
     for (int i = 0; i < args.length; i++) {
       String a = args[i];
       if (a.equals("-h") || a.equals("--help")) {
@@ -364,11 +402,27 @@ public final class Converter {
         case "--style" -> style = enumValue(Style.class, v, a);
         case "--variant" -> variant = enumValue(Variant.class, v, a);
         case "--kv" -> kv = enumValue(BundleManifest.KvCache.class, v, a);
+        case "--compute" -> compute = enumValue(ConvertOptions.Compute.class, v, a);
+        case "--lm-head" -> lmHead = quant(v, a);
+        case "--vision" -> vision = quant(v, a);
         default -> throw new IllegalArgumentException("unknown option " + a + "\n" + usage());
       }
     }
     Progress p = m -> System.err.println("[convert] " + m);
-    return new ConvertOptions(ckpt, from, out, precision, style, variant, p, kv);
+    return new ConvertOptions(
+        ckpt, from, out, precision, style, variant, p, kv, compute, lmHead, vision);
+  }
+
+  /**
+   * {@code fp32}/{@code fp16}/{@code float} (the bundle's float storage), {@code int8}, {@code
+   * int4}.
+   */
+  static ConvertOptions.Quant quant(String v, String opt) {
+    String t = v.toLowerCase(Locale.ROOT);
+    if (t.equals("fp32") || t.equals("fp16") || t.equals("float")) {
+      return ConvertOptions.Quant.FLOAT;
+    }
+    return enumValue(ConvertOptions.Quant.class, v, opt);
   }
 
   private static <E extends Enum<E>> E enumValue(Class<E> c, String v, String opt) {
@@ -383,6 +437,7 @@ public final class Converter {
   static String usage() {
     return "usage: dam convert (--checkpoint DIR | --from REPO_ID[@revision]) --out DIR"
         + " [--precision fp32|fp16|int8|int4] [--style contrib|standard] [--variant"
-        + " image|image_video] [--kv growing|shared]";
+        + " image|image_video] [--kv growing|shared] [--compute fp32|fp16] [--lm-head"
+        + " float|int8|int4] [--vision float|int8|int4]";
   }
 }

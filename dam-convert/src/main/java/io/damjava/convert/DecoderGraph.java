@@ -48,6 +48,7 @@ final class DecoderGraph {
       boolean contrib,
       boolean sharedKv,
       Linears.Mode mode,
+      Linears.Mode headMode,
       int accuracyLevel,
       Progress progress)
       throws IOException {
@@ -66,28 +67,19 @@ final class DecoderGraph {
     String presentLen = sharedKv ? "kv_capacity" : "total_sequence";
     String pastLen = sharedKv ? "kv_capacity" : "past_sequence";
 
-    String x = b.input(EMBEDS, OnnxBuilder.FLOAT, "batch", "sequence", (long) h);
+    // Graph I/O stays float32 except the KV cache, which is in the activation type (the
+    // manifest's kvDtype): casting embeds in and logits out is cheap, casting the cache is not.
+    int actType = b.act();
+    String x = b.toAct(b.input(EMBEDS, OnnxBuilder.FLOAT, "batch", "sequence", (long) h));
     String mask = b.input(MASK, OnnxBuilder.INT64, "batch", "total_sequence");
     String pos = b.input(POS, OnnxBuilder.INT64, "batch", "sequence");
     String[] pastK = new String[c.layers()];
     String[] pastV = new String[c.layers()];
     for (int l = 0; l < c.layers(); l++) {
       pastK[l] =
-          b.input(
-              String.format(PAST_KEY, l),
-              OnnxBuilder.FLOAT,
-              "batch",
-              (long) kvh,
-              pastLen,
-              (long) hd);
+          b.input(String.format(PAST_KEY, l), actType, "batch", (long) kvh, pastLen, (long) hd);
       pastV[l] =
-          b.input(
-              String.format(PAST_VALUE, l),
-              OnnxBuilder.FLOAT,
-              "batch",
-              (long) kvh,
-              pastLen,
-              (long) hd);
+          b.input(String.format(PAST_VALUE, l), actType, "batch", (long) kvh, pastLen, (long) hd);
     }
 
     // Shared pieces.
@@ -98,8 +90,14 @@ final class DecoderGraph {
     String totalLen = null;
     float[][] tables = rope(c.maxPositions(), hd, c.ropeTheta(), !contrib);
     int w = contrib ? hd / 2 : hd;
+    // float32 tables; in float16 compute the rows are rounded to float16 (as HF casts cos/sin to
+    // the activation dtype) after the lookup (standard) or once, constant-folded (contrib).
     cos = b.weightF32("rotary.cos", tables[0], c.maxPositions(), w);
     sin = b.weightF32("rotary.sin", tables[1], c.maxPositions(), w);
+    if (contrib) {
+      cos = b.toAct(cos);
+      sin = b.toAct(sin);
+    }
     String total =
         b.op("Gather", List.of(b.op("Shape", List.of(mask)), b.constI64(new long[0], 1)));
     if (contrib) {
@@ -120,8 +118,8 @@ final class DecoderGraph {
       pad = b.op("Unsqueeze", List.of(pad, b.ints(1, 2)));
       keep = b.op("And", List.of(causal, pad));
       // Rotary rows for these positions, [B, 1, T, hd].
-      cos = b.op("Unsqueeze", List.of(b.op("Gather", List.of(cos, pos)), b.ints(1)));
-      sin = b.op("Unsqueeze", List.of(b.op("Gather", List.of(sin, pos)), b.ints(1)));
+      cos = b.toAct(b.op("Unsqueeze", List.of(b.op("Gather", List.of(cos, pos)), b.ints(1))));
+      sin = b.toAct(b.op("Unsqueeze", List.of(b.op("Gather", List.of(sin, pos)), b.ints(1))));
     }
 
     Residual res = new Residual(b, x, contrib, true, eps);
@@ -179,10 +177,11 @@ final class DecoderGraph {
         presentV[l] = b.op("Concat", List.of(pastV[l], v), A.i("axis", 2));
         String kk = repeatKv(b, presentK[l], nh, kvh, hd);
         String vv = repeatKv(b, presentV[l], nh, kvh, hd);
-        String scores = b.matmul(q, b.transpose(kk, 0, 1, 3, 2));
+        // Scale, mask and softmax in float32 (float16 compute casts the scores up and back).
+        String scores = b.toF32(b.matmul(q, b.transpose(kk, 0, 1, 3, 2)));
         scores = b.mul(scores, b.scalar((float) (1.0 / Math.sqrt(hd))));
         scores = b.op("Where", List.of(keep, scores, b.scalar(-Float.MAX_VALUE)));
-        String probs = b.op("Softmax", List.of(scores), A.i("axis", -1));
+        String probs = b.toAct(b.op("Softmax", List.of(scores), A.i("axis", -1)));
         String ctx = b.matmul(probs, vv);
         attn = b.reshape(b.transpose(ctx, 0, 2, 1, 3), 0, 0, (long) nh * hd);
       }
@@ -221,15 +220,20 @@ final class DecoderGraph {
     String headName = c.tieEmbeddings() ? "model.embed_tokens.weight" : "lm_head.weight";
     float[] head = t.get(headName, c.vocab(), h);
     String logits =
-        b.matmul(
-            normed,
-            b.weight("lm_head.weight", Linears.transpose(head, c.vocab(), h), h, c.vocab()));
-    b.output(logits, LOGITS, OnnxBuilder.FLOAT, "batch", 1L, (long) c.vocab());
+        new Linears(b, headMode, accuracyLevel)
+            .apply(
+                normed,
+                headMode == Linears.Mode.FLOAT ? "lm_head.weight" : "lm_head",
+                head,
+                c.vocab(),
+                h,
+                null);
+    b.output(b.toF32(logits), LOGITS, OnnxBuilder.FLOAT, "batch", 1L, (long) c.vocab());
     for (int l = 0; l < c.layers(); l++) {
       b.output(
           presentK[l],
           String.format(PRESENT_KEY, l),
-          OnnxBuilder.FLOAT,
+          actType,
           "batch",
           (long) kvh,
           presentLen,
@@ -237,7 +241,7 @@ final class DecoderGraph {
       b.output(
           presentV[l],
           String.format(PRESENT_VALUE, l),
-          OnnxBuilder.FLOAT,
+          actType,
           "batch",
           (long) kvh,
           presentLen,

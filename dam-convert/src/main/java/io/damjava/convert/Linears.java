@@ -38,6 +38,9 @@ final class Linears {
     switch (mode) {
       case FLOAT -> y = b.matmul(x, b.weight(name, transpose(w, out, in), in, out));
       case DQ8, DQ4 -> {
+        if (b.isFp16Compute()) {
+          throw new IllegalStateException("the dequantized test modes compute in float32");
+        }
         float[] dq =
             Quantizer.quantize(w, out, in, mode == Mode.DQ8 ? 8 : 4, BLOCK, true).dequantized();
         y = b.matmul(x, b.weightF32(name, transpose(dq, out, in), in, out));
@@ -49,7 +52,11 @@ final class Linears {
         int blocks = (in + BLOCK - 1) / BLOCK;
         String bq =
             b.raw(name + ".qweight", OnnxBuilder.UINT8, q.packed(), out, blocks, BLOCK * bits / 8);
-        String sc = b.weightF32(name + ".scales", q.scales(), out, blocks);
+        // MatMulNBits wants scales of A's type: float16 when the graph computes in float16.
+        String sc =
+            b.isFp16Compute()
+                ? b.raw(name + ".scales", OnnxBuilder.FLOAT16, halves(q.scales()), out, blocks)
+                : b.weightF32(name + ".scales", q.scales(), out, blocks);
         y =
             b.ms(
                 "MatMulNBits",
@@ -66,6 +73,16 @@ final class Linears {
       y = b.add(y, b.weight(name + ".bias", bias, out));
     }
     return y;
+  }
+
+  static java.nio.ByteBuffer halves(float[] v) {
+    java.nio.ByteBuffer bb =
+        java.nio.ByteBuffer.allocate(v.length * 2).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+    for (float x : v) {
+      bb.putShort(Half.fromFloat(x));
+    }
+    bb.flip();
+    return bb;
   }
 
   static float[] transpose(float[] w, int rows, int cols) {

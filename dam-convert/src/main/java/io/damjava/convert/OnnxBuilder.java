@@ -78,6 +78,7 @@ public final class OnnxBuilder implements AutoCloseable {
   private final boolean ownsData;
   private final GraphProto.Builder graph;
   private final List<NodeProto.Builder> nodes = new ArrayList<>();
+  private boolean fp16Compute;
   private final Map<String, String> renames = new HashMap<>();
   private int counter;
   private long parameters;
@@ -111,6 +112,44 @@ public final class OnnxBuilder implements AutoCloseable {
     this.ownsData = ownsData;
     String name = onnxFile.getFileName().toString().replace(".onnx", "");
     this.graph = GraphProto.newBuilder().setName(name);
+  }
+
+  /**
+   * Makes this graph compute in float16: {@link #weight} then returns the float16 initializer
+   * itself (no widening Cast), {@link #act()} is FLOAT16 and {@link #actScalar} gives float16
+   * constants. Needs float16 weight storage.
+   */
+  public OnnxBuilder fp16Compute() {
+    if (!fp16Weights) {
+      throw new IllegalStateException("float16 compute needs float16 weight storage");
+    }
+    fp16Compute = true;
+    return this;
+  }
+
+  /** Whether activations are float16. */
+  public boolean isFp16Compute() {
+    return fp16Compute;
+  }
+
+  /** The element type of activations: FLOAT16 when computing in float16, else FLOAT. */
+  public int act() {
+    return fp16Compute ? FLOAT16 : FLOAT;
+  }
+
+  /** A scalar in the activation type. */
+  public String actScalar(float v) {
+    return fp16Compute ? constH(new long[0], v) : scalar(v);
+  }
+
+  /** x (float32) cast to the activation type; x itself when computing in float32. */
+  public String toAct(String x) {
+    return fp16Compute ? op("Cast", List.of(x), A.i("to", FLOAT16)) : x;
+  }
+
+  /** x (activation type) cast to float32; x itself when computing in float32. */
+  public String toF32(String x) {
+    return fp16Compute ? op("Cast", List.of(x), A.i("to", FLOAT)) : x;
   }
 
   /** The data file's name (relative to the .onnx file). */
@@ -171,7 +210,8 @@ public final class OnnxBuilder implements AutoCloseable {
 
   /**
    * A float weight, written to the data file (as float16 when the graph stores fp16 weights, then
-   * widened by a Cast node). Returns the float32 value name.
+   * widened by a Cast node unless the graph computes in float16). Returns the value name, in the
+   * activation type.
    */
   public String weight(String name, float[] values, long... dims) throws IOException {
     check(name, values.length, dims);
@@ -185,7 +225,7 @@ public final class OnnxBuilder implements AutoCloseable {
     }
     b.flip();
     String raw = external(name, FLOAT16, b, dims);
-    return op("Cast", List.of(raw), A.i("to", FLOAT));
+    return fp16Compute ? raw : op("Cast", List.of(raw), A.i("to", FLOAT));
   }
 
   /** A float weight always stored as float32 (norm weights, tables). */
@@ -250,6 +290,22 @@ public final class OnnxBuilder implements AutoCloseable {
       t.addDims(d);
     }
     ByteBuffer b = floatBytes(v);
+    t.setRawData(ByteString.copyFrom(b));
+    graph.addInitializer(t);
+    return t.getName();
+  }
+
+  /** An inline float16 constant (values rounded to nearest even). */
+  public String constH(long[] dims, float... v) {
+    TensorProto.Builder t = TensorProto.newBuilder().setName(fresh("c")).setDataType(FLOAT16);
+    for (long d : dims) {
+      t.addDims(d);
+    }
+    ByteBuffer b = ByteBuffer.allocate(v.length * 2).order(ByteOrder.LITTLE_ENDIAN);
+    for (float x : v) {
+      b.putShort(Half.fromFloat(x));
+    }
+    b.flip();
     t.setRawData(ByteString.copyFrom(b));
     graph.addInitializer(t);
     return t.getName();

@@ -8,6 +8,11 @@ import java.util.List;
  * A residual stream whose "add then normalise" steps become one fused contrib node ({@code
  * SkipLayerNormalization} / {@code SkipSimplifiedLayerNormalization}) in the contrib style, or Add
  * plus a normalisation in the standard style.
+ *
+ * <p>When the builder computes in float16 the stream stays float16 (as in the reference's fp16
+ * run). Contrib norms take float16 input and a float16 gamma (ONNX Runtime's kernels accumulate the
+ * statistics in float32); the standard style casts the normalised input to float32, normalises with
+ * the float32 gamma and casts the result back.
  */
 final class Residual {
   private final OnnxBuilder b;
@@ -42,9 +47,9 @@ final class Residual {
       return plainNorm(stream, gamma, beta);
     }
     if (contrib) {
-      List<String> in = new ArrayList<>(List.of(pending, stream, gamma));
+      List<String> in = new ArrayList<>(List.of(pending, stream, b.toAct(gamma)));
       if (!rms) {
-        in.add(beta);
+        in.add(b.toAct(beta));
       }
       String[] out =
           b.node(
@@ -80,21 +85,30 @@ final class Residual {
   }
 
   private String plainNorm(String x, String gamma, String beta) {
-    if (rms) {
-      if (contrib) {
+    if (contrib) {
+      if (rms) {
         return b.op(
             "SimplifiedLayerNormalization",
-            List.of(x, gamma),
+            List.of(x, b.toAct(gamma)),
             A.i("axis", -1),
             A.f("epsilon", eps),
             A.i("stash_type", 1));
       }
-      String sq = b.mul(x, x);
+      return b.op(
+          "LayerNormalization",
+          List.of(x, b.toAct(gamma), b.toAct(beta)),
+          A.i("axis", -1),
+          A.f("epsilon", eps));
+    }
+    String x32 = b.toF32(x);
+    if (rms) {
+      String sq = b.mul(x32, x32);
       String mean = b.op("ReduceMean", List.of(sq), A.ints("axes", -1), A.i("keepdims", 1));
       String rstd = b.op("Reciprocal", List.of(b.op("Sqrt", List.of(b.add(mean, b.scalar(eps))))));
-      return b.mul(gamma, b.mul(x, rstd));
+      return b.toAct(b.mul(gamma, b.mul(x32, rstd)));
     }
-    return b.op(
-        "LayerNormalization", List.of(x, gamma, beta), A.i("axis", -1), A.f("epsilon", eps));
+    return b.toAct(
+        b.op(
+            "LayerNormalization", List.of(x32, gamma, beta), A.i("axis", -1), A.f("epsilon", eps)));
   }
 }

@@ -31,6 +31,8 @@ final class VisionGraphs {
       int blocks,
       boolean focal,
       boolean contrib,
+      Linears.Mode mode,
+      int accuracyLevel,
       Progress progress)
       throws IOException {
     int hv = vc.hidden();
@@ -39,9 +41,12 @@ final class VisionGraphs {
     int g = s / p;
     int tokens = g * g;
     String e = "vision_model.embeddings.";
-    String x = b.input(PIXELS, OnnxBuilder.FLOAT, "batch", 4L, (long) s, (long) s);
+    // I/O is float32 in every precision; a float16-compute graph casts at its edges.
+    String x = b.toAct(b.input(PIXELS, OnnxBuilder.FLOAT, "batch", 4L, (long) s, (long) s));
     String context =
-        focal ? b.input(CONTEXT, OnnxBuilder.FLOAT, "batch", (long) tokens, (long) hv) : null;
+        focal
+            ? b.toAct(b.input(CONTEXT, OnnxBuilder.FLOAT, "batch", (long) tokens, (long) hv))
+            : null;
 
     // RGB conv on channels 0-2 plus mask conv on channel 3 == one conv over 4 channels.
     float[] wr = vt.get(e + "patch_embedding.weight", hv, 3, p, p);
@@ -75,7 +80,7 @@ final class VisionGraphs {
                 tokens,
                 hv));
 
-    Linears lin = new Linears(b, Linears.Mode.FLOAT, 0);
+    Linears lin = new Linears(b, mode, accuracyLevel);
     float eps = (float) vc.lnEps();
     Residual res = new Residual(b, h, contrib, false, eps);
     for (int l = 0; l < blocks; l++) {
@@ -114,7 +119,12 @@ final class VisionGraphs {
       }
     }
     b.output(
-        res.value(), focal ? FOCAL : CONTEXT, OnnxBuilder.FLOAT, "batch", (long) tokens, (long) hv);
+        b.toF32(res.value()),
+        focal ? FOCAL : CONTEXT,
+        OnnxBuilder.FLOAT,
+        "batch",
+        (long) tokens,
+        (long) hv);
   }
 
   private static String gate(
@@ -123,7 +133,7 @@ final class VisionGraphs {
       return x; // the reference uses a plain 1.0
     }
     float f = t.get(name, 1)[0];
-    return b.mul(x, b.scalar(f));
+    return b.mul(x, b.actScalar(f));
   }
 
   private static String vec(OnnxBuilder b, TensorSet t, String name, int n) throws IOException {
@@ -162,8 +172,9 @@ final class VisionGraphs {
       String qh = b.transpose(b.reshape(q, 0, 0, heads, hd), 0, 2, 1, 3);
       String kt = b.transpose(b.reshape(k, 0, 0, heads, hd), 0, 2, 3, 1);
       String vh = b.transpose(b.reshape(v, 0, 0, heads, hd), 0, 2, 1, 3);
-      String scores = b.mul(b.matmul(qh, kt), b.scalar(scale));
-      String probs = b.op("Softmax", List.of(scores), A.i("axis", -1));
+      // Scale and softmax in float32 (float16 compute casts the scores up and back).
+      String scores = b.mul(b.toF32(b.matmul(qh, kt)), b.scalar(scale));
+      String probs = b.toAct(b.op("Softmax", List.of(scores), A.i("axis", -1)));
       ctx = b.reshape(b.transpose(b.matmul(probs, vh), 0, 2, 1, 3), 0, 0, d);
     }
     return lin.apply(
@@ -207,18 +218,20 @@ final class VisionGraphs {
         }
         // 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))
         String x3 = b.mul(b.mul(x, x), x);
+        // In float16, x^3 overflows to +-inf past |x| ~ 40, where tanh is already +-1: same result.
         String inner =
             b.mul(
-                b.add(x, b.mul(x3, b.scalar(0.044715f))), b.scalar((float) Math.sqrt(2 / Math.PI)));
+                b.add(x, b.mul(x3, b.actScalar(0.044715f))),
+                b.actScalar((float) Math.sqrt(2 / Math.PI)));
         String t = b.op("Tanh", List.of(inner));
-        return b.mul(b.mul(x, b.scalar(0.5f)), b.add(t, b.scalar(1f)));
+        return b.mul(b.mul(x, b.actScalar(0.5f)), b.add(t, b.actScalar(1f)));
       }
       case "gelu" -> {
         if (contrib) {
           return b.ms("Gelu", List.of(x));
         }
-        String erf = b.op("Erf", List.of(b.mul(x, b.scalar((float) (1 / Math.sqrt(2))))));
-        return b.mul(b.mul(x, b.scalar(0.5f)), b.add(erf, b.scalar(1f)));
+        String erf = b.op("Erf", List.of(b.mul(x, b.actScalar((float) (1 / Math.sqrt(2))))));
+        return b.mul(b.mul(x, b.actScalar(0.5f)), b.add(erf, b.actScalar(1f)));
       }
       default -> throw new CheckpointException(where + ": unsupported activation " + act);
     }
@@ -231,7 +244,8 @@ final class VisionGraphs {
    */
   static void projector(OnnxBuilder b, TensorSet t, int grid, int hv, int h, boolean contrib)
       throws IOException {
-    String x = b.input(FEATURES, OnnxBuilder.FLOAT, "batch", (long) grid * grid, (long) hv);
+    String x =
+        b.toAct(b.input(FEATURES, OnnxBuilder.FLOAT, "batch", (long) grid * grid, (long) hv));
     int gp = grid + (grid % 2);
     String y = b.reshape(x, 0, grid, grid, hv);
     if (gp != grid) {
@@ -242,19 +256,21 @@ final class VisionGraphs {
     y = b.reshape(y, 0, (long) (gp / 2) * (gp / 2), 4L * hv);
     int c = 4 * hv;
     y =
-        b.op(
-            "LayerNormalization",
-            List.of(
-                y,
-                b.weightF32("layers.1.weight", t.get("layers.1.weight", c), c),
-                b.weightF32("layers.1.bias", t.get("layers.1.bias", c), c)),
-            A.i("axis", -1),
-            A.f("epsilon", 1e-5f));
+        b.toAct(
+            b.op(
+                "LayerNormalization",
+                List.of(
+                    b.toF32(y),
+                    b.weightF32("layers.1.weight", t.get("layers.1.weight", c), c),
+                    b.weightF32("layers.1.bias", t.get("layers.1.bias", c), c)),
+                A.i("axis", -1),
+                A.f("epsilon", 1e-5f)));
     Linears lin = new Linears(b, Linears.Mode.FLOAT, 0);
     y = lin.apply(y, "layers.2", t.get("layers.2.weight", h, c), h, c, t.get("layers.2.bias", h));
     y = activation(b, y, "gelu", contrib, "mm_projector");
     y = lin.apply(y, "layers.4", t.get("layers.4.weight", h, h), h, h, t.get("layers.4.bias", h));
-    b.output(y, IMAGE_EMBEDS, OnnxBuilder.FLOAT, "batch", (long) (gp / 2) * (gp / 2), (long) h);
+    b.output(
+        b.toF32(y), IMAGE_EMBEDS, OnnxBuilder.FLOAT, "batch", (long) (gp / 2) * (gp / 2), (long) h);
   }
 
   /** Token embedding lookup; a float16 table is gathered first and widened after. */

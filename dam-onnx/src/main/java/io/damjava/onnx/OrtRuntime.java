@@ -3,9 +3,11 @@ package io.damjava.onnx;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtLoggingLevel;
+import ai.onnxruntime.OrtProvider;
 import ai.onnxruntime.OrtSession;
 import io.damjava.api.Device;
 import io.damjava.api.ModelLoadException;
+import java.util.EnumSet;
 
 /**
  * ONNX Runtime's process-wide environment and the session options of one engine.
@@ -64,6 +66,30 @@ final class OrtRuntime {
     return new Setup(e, made.cuda(), shared, threads, device);
   }
 
+  /** The ONNX Runtime on the class path is a build without the CUDA execution provider. */
+  static String noCudaProvider(Device device, EnumSet<OrtProvider> providers) {
+    return "cannot use "
+        + device
+        + ": the ONNX Runtime on the class path has no CUDA execution provider (it has "
+        + providers
+        + "). Use the GPU build instead of the CPU one: the Maven artifact"
+        + " com.microsoft.onnxruntime:onnxruntime_gpu in place of"
+        + " com.microsoft.onnxruntime:onnxruntime (same version), or for ./dam set"
+        + " DAM_ORT_JAR=/path/to/onnxruntime_gpu-<version>.jar; see docs/cuda.md. To run on CPU"
+        + " instead, use Device.cpu() or allowCpuFallback(true).";
+  }
+
+  /** The CUDA provider is there but would not start (driver, CUDA or cuDNN libraries, ordinal). */
+  static String cudaInitFailed(Device device, String ortMessage) {
+    return "cannot use "
+        + device
+        + ": ONNX Runtime's CUDA execution provider failed to start: "
+        + ortMessage
+        + ". It needs an NVIDIA driver, the CUDA 12 runtime and cuDNN 9 libraries on the library"
+        + " path (LD_LIBRARY_PATH) and a device of that ordinal; see docs/cuda.md. To run on CPU"
+        + " instead, use Device.cpu() or allowCpuFallback(true).";
+  }
+
   private static Made options(boolean shared, int threads, Device device, boolean cpuFallback) {
     OrtSession.SessionOptions o = new OrtSession.SessionOptions();
     try {
@@ -75,19 +101,19 @@ final class OrtRuntime {
       }
       boolean cuda = false;
       if (device.kind() == Device.Kind.CUDA) {
-        try {
-          o.addCUDA(device.index());
-          cuda = true;
-        } catch (OrtException ex) {
+        EnumSet<OrtProvider> providers = OrtEnvironment.getAvailableProviders();
+        if (!providers.contains(OrtProvider.CUDA)) {
           if (!cpuFallback) {
-            throw new ModelLoadException(
-                "cannot use "
-                    + device
-                    + ": "
-                    + ex.getMessage()
-                    + " (the CUDA build of ONNX Runtime, com.microsoft.onnxruntime:onnxruntime_gpu,"
-                    + " and CUDA 12 libraries are needed; or allow CPU fallback)",
-                ex);
+            throw new ModelLoadException(noCudaProvider(device, providers));
+          }
+        } else {
+          try {
+            o.addCUDA(device.index());
+            cuda = true;
+          } catch (OrtException ex) {
+            if (!cpuFallback) {
+              throw new ModelLoadException(cudaInitFailed(device, ex.getMessage()), ex);
+            }
           }
         }
       }
