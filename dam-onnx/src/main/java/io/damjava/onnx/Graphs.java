@@ -69,7 +69,7 @@ final class Graphs implements AutoCloseable {
   static OrtSession.Result run(
       OrtSession s, String graph, Map<String, ? extends OnnxTensorLike> inputs) {
     try {
-      return NativeCalls.call(() -> s.run(inputs));
+      return NativeCalls.run(o -> s.run(inputs, o));
     } catch (OrtException e) {
       throw new InferenceException("graph " + graph + " failed: " + e.getMessage(), e);
     }
@@ -86,7 +86,7 @@ final class Graphs implements AutoCloseable {
       Set<String> requested,
       Map<String, ? extends OnnxValue> pinned) {
     try {
-      return NativeCalls.call(() -> s.run(inputs, requested, pinned));
+      return NativeCalls.run(o -> s.run(inputs, requested, pinned, o));
     } catch (OrtException e) {
       throw new InferenceException("graph " + graph + " failed: " + e.getMessage(), e);
     }

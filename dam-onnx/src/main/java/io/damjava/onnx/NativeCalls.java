@@ -1,10 +1,13 @@
 package io.damjava.onnx;
 
 import ai.onnxruntime.OrtException;
+import ai.onnxruntime.OrtSession;
 import io.damjava.api.InferenceException;
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Method;
 import java.lang.reflect.Proxy;
+import java.util.HashSet;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Lock;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
@@ -25,10 +28,11 @@ import java.util.logging.Logger;
  * sun.misc.Signal}, looked up reflectively; skipped where the JVM refuses it, e.g. under {@code
  * -Xrs}): it first {@link #drain drains} — new calls fail with an {@link InferenceException} saying
  * the JVM is stopping, and the calls in progress are waited for, at most {@code
- * -Ddam.shutdownDrainSeconds} (60 by default) — and then hands the signal to the handler it
- * replaced, which runs the shutdown hooks as before. {@code -Ddam.drainOnSignal=false} leaves the
- * signal handlers alone. A {@code System.exit} from the application does not pass through here:
- * close the {@code DescribeAnything} (which waits for its calls) before exiting.
+ * -Ddam.shutdownDrainSeconds} (60 by default) after graph runs started through {@link #run} were
+ * told to terminate — and then hands the signal to the handler it replaced, which runs the shutdown
+ * hooks as before. {@code -Ddam.drainOnSignal=false} leaves the signal handlers alone. A {@code
+ * System.exit} from the application does not pass through here: close the {@code DescribeAnything}
+ * (which waits for its calls) before exiting.
  *
  * <p>Internal to the engine (public only for its sub-packages); not an API.
  */
@@ -36,6 +40,7 @@ public final class NativeCalls {
   private static final Logger LOG = Logger.getLogger(NativeCalls.class.getName());
   private static final ReentrantReadWriteLock GATE = new ReentrantReadWriteLock();
   private static volatile boolean stopping;
+  private static final Set<OrtSession.RunOptions> RUNNING = new HashSet<>(); // guarded by itself
 
   static {
     installSignalDrain(); // before the first session exists: every native call passes here first
@@ -73,13 +78,57 @@ public final class NativeCalls {
     }
   }
 
+  /** A graph run given its run options. */
+  @FunctionalInterface
+  public interface OrtRun<T> {
+    /**
+     * @return the run's result
+     * @throws OrtException as ONNX Runtime reports it
+     */
+    T run(OrtSession.RunOptions options) throws OrtException;
+  }
+
   /**
-   * Refuses new calls and waits for those in progress.
+   * Runs a graph through {@link #call} with run options of its own, so that a termination signal
+   * can abort it (ONNX Runtime's terminate flag) instead of waiting for a long graph to finish.
+   *
+   * @return what {@code r} returns
+   * @throws OrtException what {@code r} throws, including the abort
+   */
+  public static <T> T run(OrtRun<T> r) throws OrtException {
+    return call(
+        () -> {
+          try (OrtSession.RunOptions o = new OrtSession.RunOptions()) {
+            synchronized (RUNNING) {
+              RUNNING.add(o);
+            }
+            try {
+              return r.run(o);
+            } finally {
+              synchronized (RUNNING) {
+                RUNNING.remove(o); // before close: the drain never touches a closed one
+              }
+            }
+          }
+        });
+  }
+
+  /**
+   * Refuses new calls, aborts the graph runs in progress and waits for the calls to return.
    *
    * @return whether every call in progress returned within the limit
    */
   static boolean drain() {
     stopping = true;
+    synchronized (RUNNING) {
+      for (OrtSession.RunOptions o : RUNNING) {
+        try {
+          o.setTerminate(true);
+        } catch (OrtException e) {
+          LOG.log(Level.FINE, "cannot abort a graph run", e);
+        }
+      }
+    }
     long seconds = Long.getLong("dam.shutdownDrainSeconds", 60);
     Lock write = GATE.writeLock();
     try {
