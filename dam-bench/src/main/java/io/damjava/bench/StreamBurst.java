@@ -127,20 +127,9 @@ public final class StreamBurst {
                 .build(),
             HttpResponse.BodyHandlers.ofInputStream());
     try (InputStream in = r.body()) {
-      in.transferTo(OutputStreamSink.INSTANCE);
+      in.transferTo(java.io.OutputStream.nullOutputStream());
     }
     return r.statusCode();
-  }
-
-  /** Discards a response body. */
-  static final class OutputStreamSink extends java.io.OutputStream {
-    static final OutputStreamSink INSTANCE = new OutputStreamSink();
-
-    @Override
-    public void write(int b) {}
-
-    @Override
-    public void write(byte[] b, int off, int len) {}
   }
 
   static Phase phase(long pid, String name, Map<Integer, Integer> statuses) throws IOException {
