@@ -162,9 +162,12 @@ public final class BenchEngine implements AutoCloseable {
     return splicer.length(ids);
   }
 
-  /** Text embeddings with the image rows spliced in: (1, L, H) direct buffer. */
+  /**
+   * Text embeddings with the image rows spliced in: (1, L, H) direct buffer, freed by the garbage
+   * collector once unreachable (a benchmark reuses it across iterations).
+   */
   public FloatBuffer splice(int[] ids, float[] images) {
-    return splicer.splice(ids, images, 0);
+    return splicer.splice(ids, images, 0).floats();
   }
 
   /** (1, L, H) random N(0, 1) embeddings, as a direct buffer, for a prefill of any length. */

@@ -34,7 +34,9 @@ public final class TokenProbe {
       if (p.length != length) {
         throw new IllegalArgumentException("prompts of one batch must have one length");
       }
-      all.put(splicer.splice(p, new float[0], 0));
+      try (OffHeap one = splicer.splice(p, new float[0], 0)) {
+        all.put(one.floats());
+      }
     }
     all.rewind();
     Recorder[] rec = new Recorder[batch];

@@ -109,15 +109,17 @@ class BatchedDecoderTest {
       Decoder dec, Graphs g, BundleManifest m, float[][] imgs, Rec[] recs, Cancellation cancel) {
     EmbeddingSplicer sp = new EmbeddingSplicer(g, m.dims(), -200);
     int batch = imgs.length;
-    FloatBuffer first = sp.splice(PROMPT, imgs[0], 0);
-    FloatBuffer all = Tensors.floats((long) batch * first.remaining());
-    all.put(first);
-    for (int b = 1; b < batch; b++) {
-      all.put(sp.splice(PROMPT, imgs[b], 0));
-    }
-    all.flip();
+    int rowFloats = sp.length(PROMPT) * m.dims().hidden();
     TextTokenizer.Stream[] texts = new TextTokenizer.Stream[batch];
-    try (GenerationState st = new GenerationState(m.dims().maxPositions(), batch)) {
+    try (OffHeap rows = OffHeap.floats((long) batch * rowFloats);
+        GenerationState st = new GenerationState(m.dims().maxPositions(), batch)) {
+      FloatBuffer all = rows.floats();
+      for (int b = 0; b < batch; b++) {
+        try (OffHeap one = sp.splice(PROMPT, imgs[b], 0)) {
+          all.put(one.floats());
+        }
+      }
+      all.flip();
       return dec.generate(st, all, batch, sp.length(PROMPT), 10, recs, texts, null, cancel);
     }
   }

@@ -14,7 +14,6 @@ import io.damjava.convert.Converter;
 import io.damjava.onnx.bundle.BundleManifest;
 import io.damjava.onnx.bundle.BundleManifest.KvCache;
 import io.damjava.onnx.bundle.ManifestIo;
-import java.nio.FloatBuffer;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -106,7 +105,7 @@ class ContinuousBatcherTest {
     return x;
   }
 
-  private FloatBuffer splice(String name, Req q) {
+  private OffHeap splice(String name, Req q) {
     BundleManifest m = manifests.get(name);
     return new EmbeddingSplicer(graphs.get(name), m.dims(), -200)
         .splice(q.ids(), images(m, q.imageSeed()), 0);
@@ -122,10 +121,11 @@ class ContinuousBatcherTest {
     BundleManifest m = manifests.get("contrib");
     Decoder dec = new Decoder(graphs.get("contrib"), m.dims(), eos);
     Sampler s = Samplers.of(q.options(), q.options().seed().orElse(0));
-    try (GenerationState st = new GenerationState(m.dims().maxPositions())) {
+    try (OffHeap prompt = splice("contrib", q);
+        GenerationState st = new GenerationState(m.dims().maxPositions())) {
       return dec.generate(
           st,
-          splice("contrib", q),
+          prompt.floats(),
           length("contrib", q),
           q.options().maxNewTokens(),
           s,
@@ -206,6 +206,44 @@ class ContinuousBatcherTest {
       assertArrayEquals(wantLong.tokens(), f.get(60, TimeUnit.SECONDS).tokens(), "first");
       assertTrue(b.stats()[0] >= reqs.size(), "joined mid-flight: " + b.stats()[0]);
     }
+  }
+
+  @Test
+  void theBatchFreesPromptsAndOutgrownCachesAtOnceAndEverythingOnClose() throws Exception {
+    String name = "contrib";
+    List<Req> reqs = requests();
+    java.lang.management.BufferPoolMXBean direct =
+        java.lang.management.ManagementFactory.getPlatformMXBeans(
+                java.lang.management.BufferPoolMXBean.class)
+            .stream()
+            .filter(p -> p.getName().equals("direct"))
+            .findFirst()
+            .orElseThrow();
+    long before = direct.getMemoryUsed();
+    long[] afterRound = new long[3];
+    try (ContinuousBatcher b = batcher(name, 8, -1)) {
+      // one sequence first (a 1-row cache), then rounds of six: the cache grows, once
+      submit(b, name, reqs.get(0), null).await(null);
+      for (int round = 0; round < afterRound.length; round++) {
+        List<BatchedSequence> ps = new ArrayList<>();
+        for (Req q : reqs) {
+          ps.add(submit(b, name, q, null));
+        }
+        for (BatchedSequence p : ps) {
+          p.await(null);
+        }
+        afterRound[round] = direct.getMemoryUsed() - before;
+      }
+    }
+    long after = direct.getMemoryUsed() - before;
+    // no collection in between: prompts and the outgrown cache are not left for one
+    assertTrue(afterRound[0] > 0, "the batch holds its cache: " + afterRound[0]);
+    for (int round = 1; round < afterRound.length; round++) {
+      assertTrue(
+          afterRound[round] <= afterRound[0] + (64 << 10),
+          "direct memory grew between rounds: " + java.util.Arrays.toString(afterRound));
+    }
+    assertTrue(after <= 64 << 10, "held after close: " + after + " bytes");
   }
 
   private static void sleepQuietly() {

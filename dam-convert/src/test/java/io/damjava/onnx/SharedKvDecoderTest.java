@@ -11,7 +11,6 @@ import io.damjava.convert.Converter;
 import io.damjava.onnx.bundle.BundleManifest;
 import io.damjava.onnx.bundle.BundleManifest.KvCache;
 import io.damjava.onnx.bundle.ManifestIo;
-import java.nio.FloatBuffer;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -82,9 +81,9 @@ class SharedKvDecoderTest {
       int maxNew,
       Recording rec) {
     EmbeddingSplicer sp = new EmbeddingSplicer(graphs, m.dims(), -200);
-    FloatBuffer e = sp.splice(ids, images, 0);
-    try (GenerationState st = new GenerationState(m.dims().maxPositions())) {
-      return dec.generate(st, e, sp.length(ids), maxNew, rec, null, null, null);
+    try (OffHeap e = sp.splice(ids, images, 0);
+        GenerationState st = new GenerationState(m.dims().maxPositions())) {
+      return dec.generate(st, e.floats(), sp.length(ids), maxNew, rec, null, null, null);
     }
   }
 

@@ -1,7 +1,6 @@
 package io.damjava.onnx;
 
 import io.damjava.api.Cancellation;
-import java.nio.FloatBuffer;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.function.IntConsumer;
 
@@ -13,7 +12,7 @@ import java.util.function.IntConsumer;
 final class BatchedSequence {
   static final int END = Integer.MIN_VALUE;
 
-  final FloatBuffer prompt; // (1,L,H) float32 direct
+  final OffHeap prompt; // (1,L,H) float32; freed once prefilled or failed
   final int length;
   final int limit;
   final Sampler sampler;
@@ -32,7 +31,7 @@ final class BatchedSequence {
   ContinuousBatcher.Result result;
   RuntimeException failure;
 
-  BatchedSequence(FloatBuffer prompt, int length, int limit, Sampler s, Cancellation cancel) {
+  BatchedSequence(OffHeap prompt, int length, int limit, Sampler s, Cancellation cancel) {
     this.prompt = prompt;
     this.length = length;
     this.limit = limit;

@@ -57,14 +57,14 @@ final class ContinuousBatcher implements AutoCloseable {
 
   // Decode thread only from here on.
   private final KvSlots kv;
-  private final LongBuffer ones; // (maxPositions) int64 ones
-  private final LongBuffer iota; // (maxPositions) int64 0..maxPositions-1
+  private final OffHeap ones; // (maxPositions) int64 ones
+  private final OffHeap iota; // (maxPositions) int64 0..maxPositions-1
   private BatchedSequence[] rows = new BatchedSequence[0]; // live sequence per row, null = free
   private int live;
-  private LongBuffer stepMask = Tensors.longs(0); // (B,T) int64
-  private LongBuffer stepIds = Tensors.longs(0); // (B,1) int64
-  private LongBuffer stepPos = Tensors.longs(0); // (B,1) int64
-  private FloatBuffer stepLogits = Tensors.floats(0); // (B,1,V) float32, the pinned logits
+  private OffHeap stepMask = OffHeap.longs(0); // (B,T) int64
+  private OffHeap stepIds = OffHeap.longs(0); // (B,1) int64
+  private OffHeap stepPos = OffHeap.longs(0); // (B,1) int64
+  private OffHeap stepLogits = OffHeap.floats(0); // (B,1,V) float32, the pinned logits
   private OnnxTensor logitsTensor; // over stepLogits for logitsRows rows
   private int logitsRows;
   private float[] row = new float[0]; // (V) one row's logits
@@ -78,11 +78,11 @@ final class ContinuousBatcher implements AutoCloseable {
     io = new InPlaceIo(g.specs.decoder(), dims.layers());
     int n = dims.layers();
     kv = new KvSlots(g.env, n, dims.kvHeads(), dims.headDim());
-    ones = Tensors.longs(dims.maxPositions());
-    iota = Tensors.longs(dims.maxPositions());
+    ones = OffHeap.longs(dims.maxPositions());
+    iota = OffHeap.longs(dims.maxPositions());
     for (int i = 0; i < dims.maxPositions(); i++) {
-      ones.put(i, 1L);
-      iota.put(i, i);
+      ones.longs().put(i, 1L);
+      iota.longs().put(i, i);
     }
   }
 
@@ -100,16 +100,17 @@ final class ContinuousBatcher implements AutoCloseable {
   /**
    * Queues a spliced prompt; it joins the batch at the next step boundary.
    *
-   * @param prompt (1, L, H) float32 direct buffer, read by the decode thread until the sequence is
-   *     prefilled
+   * @param prompt (1, L, H) float32, owned by the batcher from here on: read by the decode thread
+   *     until the sequence is prefilled, then freed (also when this throws)
    * @throws IllegalStateException after {@link #close()}
    */
   BatchedSequence submit(
-      FloatBuffer prompt, int length, int maxNew, Sampler sampler, Cancellation cancel) {
+      OffHeap prompt, int length, int maxNew, Sampler sampler, Cancellation cancel) {
     int limit = Math.min(maxNew, dims.maxPositions() - length + 1);
     BatchedSequence p = new BatchedSequence(prompt, length, limit, sampler, cancel);
     synchronized (lock) {
       if (closed) {
+        prompt.close();
         throw new IllegalStateException("DescribeAnything is closed");
       }
       queue.add(p);
@@ -204,9 +205,9 @@ final class ContinuousBatcher implements AutoCloseable {
       grow(r + 1, need(p));
       p.started = System.nanoTime();
       OnnxTensor[] view = kv.row(r);
-      try (OnnxTensor e = Tensors.of(g.env, p.prompt, 1, p.length, dims.hidden());
-          OnnxTensor m = Tensors.of(g.env, ones.slice(0, p.length), 1, p.length);
-          OnnxTensor pos = Tensors.of(g.env, iota.slice(0, p.length), 1, p.length);
+      try (OnnxTensor e = Tensors.of(g.env, p.prompt.floats(), 1, p.length, dims.hidden());
+          OnnxTensor m = Tensors.of(g.env, ones.longs().slice(0, p.length), 1, p.length);
+          OnnxTensor pos = Tensors.of(g.env, iota.longs().slice(0, p.length), 1, p.length);
           OrtSession.Result res =
               Graphs.run(
                   g.decoder,
@@ -226,6 +227,8 @@ final class ContinuousBatcher implements AutoCloseable {
       live--;
       fail(p, e);
       return;
+    } finally {
+      p.prompt.close(); // its tensor is closed: prefill was its only reader
     }
     p.prefillNanos = System.nanoTime() - p.started;
     p.started = System.nanoTime();
@@ -270,29 +273,32 @@ final class ContinuousBatcher implements AutoCloseable {
         total = Math.max(total, rows[r].past + 1);
       }
     }
-    if (stepIds.capacity() < batch) {
-      stepIds = Tensors.longs(rows.length);
-      stepPos = Tensors.longs(rows.length);
+    if (stepIds.longs().capacity() < batch) {
+      stepIds = replace(stepIds, OffHeap.longs(rows.length));
+      stepPos = replace(stepPos, OffHeap.longs(rows.length));
     }
-    if (stepMask.capacity() < batch * total) {
-      stepMask = Tensors.longs(rows.length * dims.maxPositions());
+    if (stepMask.longs().capacity() < batch * total) {
+      stepMask = replace(stepMask, OffHeap.longs((long) rows.length * dims.maxPositions()));
     }
+    LongBuffer ids = stepIds.longs();
+    LongBuffer positions = stepPos.longs();
+    LongBuffer mask = stepMask.longs();
     for (int r = 0; r < batch; r++) {
       BatchedSequence p = rows[r];
       int len = p == null ? 1 : p.past + 1; // a free row attends to one position of its own
-      stepIds.put(r, p == null ? eos : p.next);
-      stepPos.put(r, len - 1);
+      ids.put(r, p == null ? eos : p.next);
+      positions.put(r, len - 1);
       for (int t = 0; t < total; t++) {
-        stepMask.put(r * total + t, t < len ? 1L : 0L);
+        mask.put(r * total + t, t < len ? 1L : 0L);
       }
     }
     OnnxTensor[] kvs = kv.batch(batch);
     BundleManifest.GraphSpec es = g.specs.embedTokens();
-    try (OnnxTensor ids = Tensors.of(g.env, stepIds.slice(0, batch), batch, 1);
+    try (OnnxTensor it = Tensors.of(g.env, ids.slice(0, batch), batch, 1);
         OrtSession.Result e =
-            Graphs.run(g.embedTokens, "embedTokens", Map.of(es.input("ids"), ids));
-        OnnxTensor m = Tensors.of(g.env, stepMask.slice(0, batch * total), batch, total);
-        OnnxTensor pos = Tensors.of(g.env, stepPos.slice(0, batch), batch, 1)) {
+            Graphs.run(g.embedTokens, "embedTokens", Map.of(es.input("ids"), it));
+        OnnxTensor m = Tensors.of(g.env, mask.slice(0, batch * total), batch, total);
+        OnnxTensor pos = Tensors.of(g.env, positions.slice(0, batch), batch, 1)) {
       Map<String, OnnxTensor> out = io.pinned(kvs);
       out.put(io.logits, logitsTensor(batch));
       Map<String, OnnxTensorLike> in =
@@ -316,7 +322,7 @@ final class ContinuousBatcher implements AutoCloseable {
     for (int r = 0; r < batch; r++) {
       if (rows[r] != null) {
         rows[r].past++;
-        stepLogits.get(r * vocab, row);
+        stepLogits.floats().get(r * vocab, row);
         sample(r, row);
       }
     }
@@ -328,15 +334,28 @@ final class ContinuousBatcher implements AutoCloseable {
       if (logitsTensor != null) {
         logitsTensor.close();
       }
-      if (stepLogits.capacity() < batch * dims.vocabSize()) {
-        stepLogits = Tensors.floats((long) rows.length * dims.vocabSize());
+      logitsTensor = null;
+      if (stepLogits.floats().capacity() < batch * dims.vocabSize()) {
+        stepLogits = replace(stepLogits, OffHeap.floats((long) rows.length * dims.vocabSize()));
       }
       logitsTensor =
           Tensors.of(
-              g.env, stepLogits.slice(0, batch * dims.vocabSize()), batch, 1, dims.vocabSize());
+              g.env,
+              stepLogits.floats().slice(0, batch * dims.vocabSize()),
+              batch,
+              1,
+              dims.vocabSize());
       logitsRows = batch;
     }
     return logitsTensor;
+  }
+
+  /**
+   * Frees {@code old} (no tensor is over it: step tensors live within one step) for {@code next}.
+   */
+  private static OffHeap replace(OffHeap old, OffHeap next) {
+    old.close();
+    return next;
   }
 
   /** The Decoder's per-row rule: cancel before sampling, stop on EOS or the budget. */
@@ -374,6 +393,7 @@ final class ContinuousBatcher implements AutoCloseable {
   }
 
   private static void fail(BatchedSequence p, RuntimeException e) {
+    p.prompt.close();
     p.failure =
         e instanceof InferenceException || e instanceof IllegalStateException
             ? e
@@ -406,6 +426,9 @@ final class ContinuousBatcher implements AutoCloseable {
         logitsTensor = null;
       }
       kv.close();
+      for (OffHeap b : new OffHeap[] {ones, iota, stepMask, stepIds, stepPos, stepLogits}) {
+        b.close();
+      }
     }
   }
 }

@@ -7,7 +7,6 @@ import io.damjava.api.DamImage;
 import io.damjava.api.GenerationOptions;
 import io.damjava.api.Mask;
 import io.damjava.api.Timings;
-import java.nio.FloatBuffer;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -112,16 +111,8 @@ final class DamPipeline {
     int sequences = video ? 1 : masks.size();
     for (int first = 0; first < sequences; first += per) {
       int batch = Math.min(per, sequences - first);
-      FloatBuffer embeds = splicer.splice(promptIds, images, first); // (1, L, H)
-      if (batch > 1) {
-        FloatBuffer rows = Tensors.floats((long) batch * embeds.remaining()); // (B, L, H)
-        rows.put(embeds);
-        for (int b = 1; b < batch; b++) {
-          rows.put(splicer.splice(promptIds, images, first + b));
-        }
-        embeds = rows.flip();
-      }
-      try (GenerationState st = new GenerationState(maxPositions, batch)) {
+      try (OffHeap embeds = promptRows(promptIds, images, first, batch); // (B, L, H)
+          GenerationState st = new GenerationState(maxPositions, batch)) {
         Sampler[] samplers = new Sampler[batch];
         TextTokenizer.Stream[] texts = new TextTokenizer.Stream[batch];
         for (int b = 0; b < batch; b++) {
@@ -131,7 +122,7 @@ final class DamPipeline {
         Decoder.Output[] outs =
             decoder.generate(
                 st,
-                embeds,
+                embeds.floats(),
                 batch,
                 length,
                 options.maxNewTokens(),
@@ -153,6 +144,31 @@ final class DamPipeline {
       }
     }
     return captions;
+  }
+
+  /** The spliced prompts of regions first..first+batch-1, one row each: (B, L, H). */
+  private OffHeap promptRows(int[] promptIds, float[] images, int first, int batch) {
+    OffHeap one = splicer.splice(promptIds, images, first); // (1, L, H)
+    if (batch == 1) {
+      return one;
+    }
+    OffHeap rows;
+    try (one) {
+      rows = OffHeap.floats((long) batch * one.floats().remaining());
+      rows.floats().put(one.floats());
+    }
+    try {
+      for (int b = 1; b < batch; b++) {
+        try (OffHeap next = splicer.splice(promptIds, images, first + b)) {
+          rows.floats().put(next.floats());
+        }
+      }
+    } catch (RuntimeException e) {
+      rows.close();
+      throw e;
+    }
+    rows.floats().flip();
+    return rows;
   }
 
   /**
@@ -220,6 +236,11 @@ final class DamPipeline {
   int[] promptIds(GenerationOptions options, int images, boolean video) {
     String query = options.query().orElse(prompts.defaultQuery(video));
     return prompts.ids(prompts.text(query, images, video));
+  }
+
+  /** Frees the decoder's idle KV buffers; once no call runs (the engine's close). */
+  void releaseBuffers() {
+    decoder.releaseSpare();
   }
 
   int splicedLength(int[] ids) {

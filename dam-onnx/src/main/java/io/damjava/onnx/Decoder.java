@@ -60,7 +60,7 @@ final class Decoder {
   private final boolean shared;
   private final Set<String> logitsOnly;
   // Shared mode: the KV buffers of the last finished call, reused by the next (one set at most).
-  private final AtomicReference<FloatBuffer[]> spare = new AtomicReference<>();
+  private final AtomicReference<OffHeap[]> spare = new AtomicReference<>();
 
   Decoder(Graphs g, BundleManifest.Dims dims, int eos) {
     this.g = g;
@@ -139,7 +139,7 @@ final class Decoder {
     }
     long t0 = System.nanoTime();
     int limit = Math.min(maxNew, dims.maxPositions() - length + 1);
-    FloatBuffer[] buffers = null;
+    OffHeap[] buffers = null;
     try {
       if (shared) {
         int cap = capacity(length, limit);
@@ -150,7 +150,11 @@ final class Decoder {
       return decode(st, prompt, batch, length, limit, samplers, texts, listener, cancel, t0);
     } finally {
       if (buffers != null) {
-        spare.set(buffers); // no run uses them any more; the next call may
+        // no run uses them any more; the next call may (a spare it replaces is idle too)
+        OffHeap[] replaced = spare.getAndSet(buffers);
+        if (replaced != null) {
+          OffHeap.closeAll(replaced);
+        }
       }
     }
   }
@@ -182,19 +186,35 @@ final class Decoder {
   /**
    * The shared-mode buffers, 2 x layers direct float buffers of at least {@code n} elements: the
    * spare of an earlier call when it is large enough, otherwise new ones. Reuse bounds the direct
-   * memory (a full-depth cache is hundreds of MB, and direct buffers are only freed by a GC) and
-   * skips zeroing it per call; the price is that one set stays allocated while the engine is idle.
+   * memory (a full-depth cache is hundreds of MB) and skips zeroing it per call; the price is that
+   * one set stays allocated while the engine is idle. A spare too small is freed.
    */
-  private FloatBuffer[] takeBuffers(long n) {
-    FloatBuffer[] b = spare.getAndSet(null);
-    if (b != null && b[0].capacity() >= n) {
+  private OffHeap[] takeBuffers(long n) {
+    OffHeap[] b = spare.getAndSet(null);
+    if (b != null && b[0].floats().capacity() >= n) {
       return b;
     }
-    b = new FloatBuffer[2 * dims.layers()];
-    for (int i = 0; i < b.length; i++) {
-      b[i] = Tensors.floats(n);
+    if (b != null) {
+      OffHeap.closeAll(b);
+    }
+    b = new OffHeap[2 * dims.layers()];
+    try {
+      for (int i = 0; i < b.length; i++) {
+        b[i] = OffHeap.floats(n);
+      }
+    } catch (RuntimeException | OutOfMemoryError e) {
+      OffHeap.closeAll(b);
+      throw e;
     }
     return b;
+  }
+
+  /** Frees the spare KV buffers; call once no generation runs. */
+  void releaseSpare() {
+    OffHeap[] b = spare.getAndSet(null);
+    if (b != null) {
+      OffHeap.closeAll(b);
+    }
   }
 
   private Output[] decode(
@@ -267,7 +287,7 @@ final class Decoder {
   }
 
   private void prefill(GenerationState st, FloatBuffer prompt, int batch, int length) {
-    LongBuffer pos = Tensors.longs(batch * length); // (B, L) int64
+    LongBuffer pos = st.scratchLongs(batch * length); // (B, L) int64
     for (int b = 0; b < batch; b++) {
       for (int i = 0; i < length; i++) {
         pos.put(b * length + i, i);

@@ -41,17 +41,14 @@ final class EmbeddingSplicer {
   /**
    * @param images (B, I, H) float32, all regions' embeddings
    * @param first index of the first image of this prompt in {@code images}
-   * @return (1, L, H) float32 direct buffer
+   * @return (1, L, H) float32, the caller's to close
    */
-  FloatBuffer splice(int[] ids, float[] images, int first) {
-    LongBuffer idBuf = Tensors.longs(ids.length); // (1, T) int64
-    for (int id : ids) {
-      idBuf.put(id == placeholder ? 0 : id);
-    }
-    idBuf.rewind();
-    FloatBuffer out = Tensors.floats((long) length(ids) * hidden);
+  OffHeap splice(int[] ids, float[] images, int first) {
+    OffHeap spliced = OffHeap.floats((long) length(ids) * hidden);
+    FloatBuffer out = spliced.floats();
     BundleManifest.GraphSpec es = g.specs.embedTokens();
-    try (OnnxTensor t = Tensors.of(g.env, idBuf, 1, ids.length);
+    try (OffHeap idHeap = OffHeap.longs(ids.length); // (1, T) int64
+        OnnxTensor t = Tensors.of(g.env, ids(idHeap.longs(), ids), 1, ids.length);
         OrtSession.Result r =
             Graphs.run(g.embedTokens, "embedTokens", Map.of(es.input("ids"), t))) {
       FloatBuffer text = Graphs.output(r, es.output("embeds"), "embedTokens").getFloatBuffer();
@@ -64,7 +61,19 @@ final class EmbeddingSplicer {
           out.put(text.duplicate().position(i * hidden).limit((i + 1) * hidden));
         }
       }
+    } catch (RuntimeException e) {
+      spliced.close();
+      throw e;
     }
-    return out.rewind();
+    out.rewind();
+    return spliced;
+  }
+
+  /** The prompt's ids into {@code buf}, placeholders as 0 (their rows are replaced). */
+  private LongBuffer ids(LongBuffer buf, int[] ids) {
+    for (int i = 0; i < ids.length; i++) {
+      buf.put(i, ids[i] == placeholder ? 0 : ids[i]);
+    }
+    return buf;
   }
 }

@@ -3,7 +3,6 @@ package io.damjava.onnx;
 import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtSession;
-import java.nio.FloatBuffer;
 import java.nio.LongBuffer;
 import java.util.ArrayList;
 import java.util.List;
@@ -17,6 +16,7 @@ final class GenerationState implements AutoCloseable {
   final LongBuffer ones; // (B*maxPositions) int64 ones; attention_mask views over its prefix
   final LongBuffer position; // (B,1) int64 position of the new tokens
   final LongBuffer tokenId; // (B,1) int64 ids of the new tokens
+  private final List<OffHeap> owned = new ArrayList<>(); // freed by close, after every tensor
   float[] logits = new float[0]; // (V) one row's last-position logits
   OrtSession.Result kv; // last decoder run: logits (B,1,V), present.* (B,kvHeads,P,headDim)
   int pastLength; // P: positions held by kv
@@ -35,12 +35,19 @@ final class GenerationState implements AutoCloseable {
 
   /** State for {@code batch} sequences decoded together. */
   GenerationState(int maxPositions, int batch) {
-    ones = Tensors.longs(batch * maxPositions);
-    position = Tensors.longs(batch);
-    tokenId = Tensors.longs(batch);
+    ones = scratchLongs(batch * maxPositions);
+    position = scratchLongs(batch);
+    tokenId = scratchLongs(batch);
     for (int i = 0; i < batch * maxPositions; i++) {
       ones.put(i, 1L);
     }
+  }
+
+  /** A zeroed int64 buffer of {@code n} elements that lives until {@link #close()}. */
+  LongBuffer scratchLongs(int n) {
+    OffHeap b = OffHeap.longs(n);
+    owned.add(b);
+    return b.longs();
   }
 
   /** Keeps a prefill input alive until {@link #releasePrefill()}. */
@@ -71,7 +78,7 @@ final class GenerationState implements AutoCloseable {
    * {@code shape}'s element count) as this call's {@code shape} tensors; the buffers stay the
    * caller's.
    */
-  void useShared(OrtEnvironment env, FloatBuffer[] buffers, long[] shape) {
+  void useShared(OrtEnvironment env, OffHeap[] buffers, long[] shape) {
     long n = 1;
     for (long d : shape) {
       n *= d;
@@ -81,8 +88,9 @@ final class GenerationState implements AutoCloseable {
     sharedValue = new OnnxTensor[layers];
     capacity = (int) shape[2];
     for (int i = 0; i < layers; i++) {
-      sharedKey[i] = Tensors.of(env, buffers[2 * i].duplicate().limit((int) n), shape);
-      sharedValue[i] = Tensors.of(env, buffers[2 * i + 1].duplicate().limit((int) n), shape);
+      sharedKey[i] = Tensors.of(env, buffers[2 * i].floats().duplicate().limit((int) n), shape);
+      sharedValue[i] =
+          Tensors.of(env, buffers[2 * i + 1].floats().duplicate().limit((int) n), shape);
     }
   }
 
@@ -105,5 +113,7 @@ final class GenerationState implements AutoCloseable {
       kv.close();
       kv = null;
     }
+    owned.forEach(OffHeap::close);
+    owned.clear();
   }
 }

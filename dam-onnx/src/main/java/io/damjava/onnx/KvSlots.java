@@ -2,7 +2,6 @@ package io.damjava.onnx;
 
 import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OrtEnvironment;
-import java.nio.FloatBuffer;
 
 /**
  * The in-place KV cache of a continuous batch: per layer and role one Java direct buffer of shape
@@ -14,7 +13,8 @@ import java.nio.FloatBuffer;
  * attention reads (each row attends to its {@code seqlens_k + 1} first positions only).
  *
  * <p>Growing (more rows, or a longer capacity) allocates new buffers and copies every live row's
- * written positions over: the only KV copy there is, once per growth. Used by one thread.
+ * written positions over: the only KV copy there is, once per growth; the old buffers are freed at
+ * once ({@link OffHeap}), not left for a garbage collection. Used by one thread.
  */
 final class KvSlots implements AutoCloseable {
   private final OrtEnvironment env;
@@ -23,7 +23,7 @@ final class KvSlots implements AutoCloseable {
   private final int headDim;
   private int rows;
   private int capacity;
-  private FloatBuffer[] buffers = new FloatBuffer[0]; // key, value per layer: (rows,kvH,C,hd)
+  private OffHeap[] buffers = new OffHeap[0]; // key, value per layer: (rows,kvH,C,hd)
   private OnnxTensor[] batch = new OnnxTensor[0]; // tensors over the first batchRows rows
   private int batchRows;
 
@@ -57,9 +57,14 @@ final class KvSlots implements AutoCloseable {
     }
     int newRows = Math.max(rows, minRows);
     int newCap = Math.max(capacity, minCapacity);
-    FloatBuffer[] next = new FloatBuffer[2 * layers];
-    for (int i = 0; i < next.length; i++) {
-      next[i] = Tensors.floats((long) newRows * kvHeads * newCap * headDim);
+    OffHeap[] next = new OffHeap[2 * layers];
+    try {
+      for (int i = 0; i < next.length; i++) {
+        next[i] = OffHeap.floats((long) newRows * kvHeads * newCap * headDim);
+      }
+    } catch (RuntimeException | OutOfMemoryError e) {
+      OffHeap.closeAll(next);
+      throw e;
     }
     for (int i = 0; i < buffers.length; i++) {
       for (int r = 0; r < lengths.length && r < rows; r++) {
@@ -67,11 +72,12 @@ final class KvSlots implements AutoCloseable {
         for (int h = 0; h < kvHeads; h++) {
           int from = ((r * kvHeads + h) * capacity) * headDim;
           int to = ((r * kvHeads + h) * newCap) * headDim;
-          next[i].put(to, buffers[i], from, n);
+          next[i].floats().put(to, buffers[i].floats(), from, n);
         }
       }
     }
     closeBatch();
+    OffHeap.closeAll(buffers); // no tensor is over them any more
     buffers = next;
     rows = newRows;
     capacity = newCap;
@@ -87,7 +93,8 @@ final class KvSlots implements AutoCloseable {
       batch = new OnnxTensor[2 * layers];
       for (int i = 0; i < batch.length; i++) {
         batch[i] =
-            Tensors.of(env, buffers[i].slice(0, n * rowFloats()), n, kvHeads, capacity, headDim);
+            Tensors.of(
+                env, buffers[i].floats().slice(0, n * rowFloats()), n, kvHeads, capacity, headDim);
       }
       batchRows = n;
     }
@@ -101,7 +108,12 @@ final class KvSlots implements AutoCloseable {
       for (int i = 0; i < t.length; i++) {
         t[i] =
             Tensors.of(
-                env, buffers[i].slice(r * rowFloats(), rowFloats()), 1, kvHeads, capacity, headDim);
+                env,
+                buffers[i].floats().slice(r * rowFloats(), rowFloats()),
+                1,
+                kvHeads,
+                capacity,
+                headDim);
       }
     } catch (RuntimeException e) {
       close(t);
@@ -128,11 +140,12 @@ final class KvSlots implements AutoCloseable {
     }
   }
 
-  /** Frees the tensors; the buffers go with the next GC. */
+  /** Frees the tensors, then the buffers; every {@link #row} tensor must be closed before. */
   @Override
   public void close() {
     closeBatch();
-    buffers = new FloatBuffer[0];
+    OffHeap.closeAll(buffers);
+    buffers = new OffHeap[0];
     rows = 0;
     capacity = 0;
   }

@@ -308,6 +308,7 @@ final class OnnxDescribeAnything implements DescribeAnything {
       if (segmenter != null) {
         segmenter.close();
       }
+      pipeline.releaseBuffers();
       graphs.close();
     } finally {
       write.unlock();

@@ -16,11 +16,7 @@ import io.damjava.api.Mask;
 import io.damjava.api.ModelLoadException;
 import io.damjava.api.Region;
 import io.damjava.onnx.bundle.SamManifest;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
-import java.nio.IntBuffer;
-import java.nio.LongBuffer;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -314,9 +310,12 @@ public final class Segmenter implements RegionSegmenter {
     int s = processor.padSize();
     float[] pixels = processor.pixelValues(image);
     Mask[] out = new Mask[prompts.size()];
-    try (OnnxTensor pv = tensor(pixels, 1, 3, s, s);
+    try (TensorScope pixelScope = new TensorScope(env);
         OrtSession.Result emb =
-            Graphs.run(encoder, "segmenter encoder", Map.of(encoderInput, pv))) {
+            Graphs.run(
+                encoder,
+                "segmenter encoder",
+                Map.of(encoderInput, pixelScope.floats(pixels, 1, 3, s, s)))) {
       Map<String, OnnxTensorLike> embeddings = new HashMap<>();
       embeddings.put(
           IMAGE_EMBEDDINGS,
@@ -379,13 +378,12 @@ public final class Segmenter implements RegionSegmenter {
         }
       }
     }
-    List<OnnxTensor> made = new ArrayList<>();
-    try {
+    try (TensorScope made = new TensorScope(env)) {
       Map<String, OnnxTensorLike> in = new LinkedHashMap<>(embeddings);
-      in.put(INPUT_POINTS, keep(made, tensor(pts, 1, p, n, 2)));
-      in.put(INPUT_LABELS, keep(made, labels(labs, 1, p, n)));
+      in.put(INPUT_POINTS, made.floats(pts, 1, p, n, 2));
+      in.put(INPUT_LABELS, labels32 ? made.ints(labs, 1, p, n) : made.longs(labs, 1, p, n));
       if (boxes) {
-        in.put(INPUT_BOXES, keep(made, tensor(bx, 1, box ? p : 0, 4)));
+        in.put(INPUT_BOXES, made.floats(bx, 1, box ? p : 0, 4));
       }
       try (OrtSession.Result r = Graphs.run(decoder, "segmenter decoder", in)) {
         OnnxTensor iou = Graphs.output(r, IOU_SCORES, "segmenter decoder");
@@ -413,8 +411,6 @@ public final class Segmenter implements RegionSegmenter {
               processor.postProcess(logits, ((k * kk) + best) * lh * lw, lh, lw, h, w);
         }
       }
-    } finally {
-      made.forEach(OnnxTensor::close);
     }
   }
 
@@ -438,14 +434,13 @@ public final class Segmenter implements RegionSegmenter {
       labs[j] = -1; // the export's padding point (0, 0), as SamPredictor does without a box
     }
     long[] mi = maskInputShape;
-    List<OnnxTensor> made = new ArrayList<>();
-    try {
+    try (TensorScope made = new TensorScope(env)) {
       Map<String, OnnxTensorLike> in = new LinkedHashMap<>(embeddings);
-      in.put(POINT_COORDS, keep(made, tensor(pts, 1, n, 2)));
-      in.put(POINT_LABELS, keep(made, tensor(labs, 1, n)));
-      in.put(MASK_INPUT, keep(made, tensor(new float[(int) (mi[0] * mi[1] * mi[2] * mi[3])], mi)));
-      in.put(HAS_MASK_INPUT, keep(made, tensor(new float[] {0}, 1)));
-      in.put(ORIG_IM_SIZE, keep(made, tensor(new float[] {h, w}, 2)));
+      in.put(POINT_COORDS, made.floats(pts, 1, n, 2));
+      in.put(POINT_LABELS, made.floats(labs, 1, n));
+      in.put(MASK_INPUT, made.floats(new float[(int) (mi[0] * mi[1] * mi[2] * mi[3])], mi));
+      in.put(HAS_MASK_INPUT, made.floats(new float[] {0}, 1));
+      in.put(ORIG_IM_SIZE, made.floats(new float[] {h, w}, 2));
       try (OrtSession.Result r = Graphs.run(decoder, "segmenter decoder", in)) {
         OnnxTensor iou = Graphs.output(r, IOU_PREDICTIONS, "segmenter decoder");
         OnnxTensor masks = Graphs.output(r, LOW_RES_MASKS, "segmenter decoder");
@@ -464,8 +459,6 @@ public final class Segmenter implements RegionSegmenter {
         int lw = (int) ms[3];
         return processor.postProcess(floats(masks), (from + best) * lh * lw, lh, lw, h, w);
       }
-    } finally {
-      made.forEach(OnnxTensor::close);
     }
   }
 
@@ -478,38 +471,6 @@ public final class Segmenter implements RegionSegmenter {
       }
     }
     return b;
-  }
-
-  private static OnnxTensor keep(List<OnnxTensor> made, OnnxTensor t) {
-    made.add(t);
-    return t;
-  }
-
-  private OnnxTensor tensor(float[] v, long... shape) {
-    FloatBuffer b = Tensors.floats(v.length);
-    b.put(v).flip();
-    return Tensors.of(env, b, shape);
-  }
-
-  private OnnxTensor labels(long[] v, long... shape) {
-    try {
-      if (labels32) {
-        IntBuffer b =
-            ByteBuffer.allocateDirect(Math.max(v.length, 1) * 4)
-                .order(ByteOrder.nativeOrder())
-                .asIntBuffer();
-        for (long x : v) {
-          b.put((int) x);
-        }
-        b.flip();
-        return OnnxTensor.createTensor(env, b, shape);
-      }
-      LongBuffer b = Tensors.longs(Math.max(v.length, 1));
-      b.put(v).flip();
-      return OnnxTensor.createTensor(env, b, shape);
-    } catch (OrtException e) {
-      throw new InferenceException("cannot create input_labels: " + e.getMessage(), e);
-    }
   }
 
   private static float[] floats(OnnxTensor t) {

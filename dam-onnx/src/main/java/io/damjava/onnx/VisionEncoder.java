@@ -42,50 +42,53 @@ final class VisionEncoder {
     int b = regions.size();
     int plane = 4 * size * size;
     List<Integer> focal = new ArrayList<>();
-    FloatBuffer ctxPx = Tensors.floats((long) b * plane); // (B,4,S,S)
-    for (int i = 0; i < b; i++) {
-      Preprocessor.Region r = regions.get(i);
-      tensor.write(ctxPx, r.fullRgb(), r.fullMask());
-      if (!r.focalIsContext()) {
-        focal.add(i);
-      }
-    }
-    ctxPx.rewind();
     BundleManifest.GraphSpec cs = g.specs.visionContext();
-    try (OnnxTensor px = Tensors.of(g.env, ctxPx, b, 4, size, size);
+    try (OffHeap ctxPx = OffHeap.floats((long) b * plane); // (B,4,S,S)
+        OnnxTensor px =
+            Tensors.of(g.env, pixels(ctxPx.floats(), regions, focal), b, 4, size, size);
         OrtSession.Result ctx =
             Graphs.run(g.visionContext, "visionContext", Map.of(cs.input("pixels"), px))) {
       OnnxTensor context = Graphs.output(ctx, cs.output("features"), "visionContext");
       if (focal.isEmpty()) {
         return project(context, b);
       }
-      FloatBuffer features = withFocal(regions, focal, context);
-      try (OnnxTensor f = Tensors.of(g.env, features, b, tokens, hidden)) {
+      try (OffHeap features = withFocal(regions, focal, context);
+          OnnxTensor f = Tensors.of(g.env, features.floats(), b, tokens, hidden)) {
         return project(f, b);
       }
     }
   }
 
+  /** Writes every region's context pixels and lists the regions that need a focal pass. */
+  private FloatBuffer pixels(
+      FloatBuffer ctxPx, List<Preprocessor.Region> regions, List<Integer> focal) {
+    for (int i = 0; i < regions.size(); i++) {
+      Preprocessor.Region r = regions.get(i);
+      tensor.write(ctxPx, r.fullRgb(), r.fullMask());
+      if (!r.focalIsContext()) {
+        focal.add(i);
+      }
+    }
+    return ctxPx.rewind();
+  }
+
   /** (B,N,Hv): focal features for the regions in {@code focal}, context rows for the others. */
-  private FloatBuffer withFocal(
+  private OffHeap withFocal(
       List<Preprocessor.Region> regions, List<Integer> focal, OnnxTensor context) {
     int b = regions.size();
     int fb = focal.size();
     int row = tokens * hidden;
     FloatBuffer ctx = context.getFloatBuffer(); // (B,N,Hv) heap copy
-    FloatBuffer focalPx = Tensors.floats((long) fb * 4 * size * size); // (F,4,S,S)
-    FloatBuffer focalCtx = Tensors.floats((long) fb * row); // (F,N,Hv)
-    for (int i : focal) {
-      Preprocessor.Region r = regions.get(i);
-      tensor.write(focalPx, r.cropRgb(), r.cropMask());
-      focalCtx.put(ctx.duplicate().position(i * row).limit((i + 1) * row));
-    }
-    focalPx.rewind();
-    focalCtx.rewind();
     BundleManifest.GraphSpec fs = g.specs.visionFocal();
-    FloatBuffer out = Tensors.floats((long) b * row); // (B,N,Hv)
-    try (OnnxTensor px = Tensors.of(g.env, focalPx, fb, 4, size, size);
-        OnnxTensor c = Tensors.of(g.env, focalCtx, fb, tokens, hidden);
+    OffHeap result = OffHeap.floats((long) b * row); // (B,N,Hv)
+    FloatBuffer out = result.floats();
+    try (OffHeap focalHeap = OffHeap.floats((long) fb * 4 * size * size); // (F,4,S,S)
+        OffHeap focalCtxHeap = OffHeap.floats((long) fb * row); // (F,N,Hv)
+        OnnxTensor px =
+            Tensors.of(g.env, focalPixels(focalHeap.floats(), regions, focal), fb, 4, size, size);
+        OnnxTensor c =
+            Tensors.of(
+                g.env, focalContext(focalCtxHeap.floats(), ctx, focal, row), fb, tokens, hidden);
         OrtSession.Result res =
             Graphs.run(
                 g.visionFocal,
@@ -101,8 +104,29 @@ final class VisionEncoder {
           out.put(ctx.duplicate().position(i * row).limit((i + 1) * row));
         }
       }
+    } catch (RuntimeException e) {
+      result.close();
+      throw e;
     }
-    return out.rewind();
+    out.rewind();
+    return result;
+  }
+
+  private FloatBuffer focalPixels(
+      FloatBuffer focalPx, List<Preprocessor.Region> regions, List<Integer> focal) {
+    for (int i : focal) {
+      Preprocessor.Region r = regions.get(i);
+      tensor.write(focalPx, r.cropRgb(), r.cropMask());
+    }
+    return focalPx.rewind();
+  }
+
+  private static FloatBuffer focalContext(
+      FloatBuffer focalCtx, FloatBuffer ctx, List<Integer> focal, int row) {
+    for (int i : focal) {
+      focalCtx.put(ctx.duplicate().position(i * row).limit((i + 1) * row));
+    }
+    return focalCtx.rewind();
   }
 
   private float[] project(OnnxTensor features, int b) {

@@ -8,7 +8,6 @@ import io.damjava.api.Device;
 import io.damjava.api.StopReason;
 import io.damjava.onnx.bundle.BundleManifest;
 import io.damjava.onnx.bundle.ManifestIo;
-import java.nio.FloatBuffer;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -48,10 +47,10 @@ class DecoderKvTest {
   Decoder.Output run(int[] ids, float[] images, int maxNew, Recording rec) {
     EmbeddingSplicer sp = new EmbeddingSplicer(graphs, m.dims(), -200);
     Decoder dec = new Decoder(graphs, m.dims(), -1); // no EOS: always run maxNew steps
-    FloatBuffer e = sp.splice(ids, images, 0);
-    try (GenerationState st = new GenerationState(m.dims().maxPositions())) {
+    try (OffHeap e = sp.splice(ids, images, 0);
+        GenerationState st = new GenerationState(m.dims().maxPositions())) {
       return dec.generate(
-          st, e, sp.length(ids), maxNew, rec, new ByteTokenizer().newStream(), null, null);
+          st, e.floats(), sp.length(ids), maxNew, rec, new ByteTokenizer().newStream(), null, null);
     }
   }
 
@@ -96,12 +95,16 @@ class DecoderKvTest {
     }
     int[] ids = {1, 7, -200, 9, -200};
     assertEquals(3 + 2 * rows, sp.length(ids));
-    FloatBuffer e = sp.splice(ids, images, 0);
-    float[] all = new float[e.remaining()];
-    e.get(all);
-    FloatBuffer t = sp.splice(new int[] {1, 7, 9}, images, 0);
-    float[] text = new float[t.remaining()];
-    t.get(text);
+    float[] all;
+    try (OffHeap e = sp.splice(ids, images, 0)) {
+      all = new float[e.floats().remaining()];
+      e.floats().get(all);
+    }
+    float[] text;
+    try (OffHeap t = sp.splice(new int[] {1, 7, 9}, images, 0)) {
+      text = new float[t.floats().remaining()];
+      t.floats().get(text);
+    }
     assertArrayEquals(Arrays.copyOfRange(text, 0, 2 * h), Arrays.copyOfRange(all, 0, 2 * h));
     assertArrayEquals(
         Arrays.copyOfRange(images, 0, rows * h), Arrays.copyOfRange(all, 2 * h, (2 + rows) * h));
