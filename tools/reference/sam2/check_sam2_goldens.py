@@ -4,6 +4,7 @@
   /usr/bin/python3 tools/reference/sam2/check_sam2_goldens.py      (exit 0 = identical within tolerance)
 
 Runs the reference's unit tests (test_sam2_ref.py) first. Then:
+  near       near_threshold pixel lists: at most 1 + 10 % of the pixels may enter or leave (the 1e-4 band's edge);
   exact      the tiny checkpoint bytes (config.json, processor_config.json, model.safetensors), the frame
              PNGs, every int / bool / string / list-of-int in the JSON, mask PNG pixels except the listed
              near-threshold pixels, prompt mask PNGs;
@@ -41,7 +42,18 @@ def memory_ok(x, y):
     return bool(np.all(np.abs(x - y) <= 2.0 ** -6 * np.abs(y) + 2e-3 * np.abs(y).max()))
 
 
+def near_ok(a, b):
+    """near_threshold lists pixels with |logit| < 1e-4: a pixel at the band's edge (|logit| ~ 1e-4, its sign
+    clear) enters or leaves the list under another CPU's float noise. Allow a few such pixels."""
+    sa, sb = {tuple(p) for p in a}, {tuple(p) for p in b}
+    return len(sa ^ sb) <= 1 + len(sb) // 10
+
+
 def cmp_json(a, b, path, errs):
+    if path.endswith(".near_threshold") and isinstance(a, list) and isinstance(b, list):
+        if not near_ok(a, b):
+            errs.append("%s: near-threshold pixels differ: %s" % (path, sorted({tuple(p) for p in a} ^ {tuple(p) for p in b})))
+        return
     if isinstance(b, dict):
         if not isinstance(a, dict) or sorted(a) != sorted(b):
             errs.append("%s: keys differ" % path)
@@ -104,12 +116,13 @@ def main():
         cmp_json(new, old, "goldens", errs)
         cmp_json(json.load(open(os.path.join(out, "refine_goldens.json"))),
                  json.load(open(os.path.join(GOLD, "refine_goldens.json"))), "refine", errs)
-        near = {}
-        for fr_ in json.load(open(os.path.join(GOLD, "refine_goldens.json")))["frames"]:
-            near[fr_["mask"]] = {tuple(p) for p in fr_["near_threshold"]}
-        for c in old["cases"]:
-            for fr_ in c["frames"]:
-                near[fr_["mask"]] = {tuple(p) for p in fr_["near_threshold"]}
+        near = {}  # both runs' near-threshold pixels: either side's sign there is noise
+        for d in (GOLD, out):
+            for fr_ in json.load(open(os.path.join(d, "refine_goldens.json")))["frames"]:
+                near.setdefault(fr_["mask"], set()).update(tuple(p) for p in fr_["near_threshold"])
+            for c in json.load(open(os.path.join(d, "sam2_goldens.json")))["cases"]:
+                for fr_ in c["frames"]:
+                    near.setdefault(fr_["mask"], set()).update(tuple(p) for p in fr_["near_threshold"])
         for f in sorted(set(new_files) & set(old_files)):
             a, b = os.path.join(out, f), os.path.join(GOLD, f)
             if f.endswith(".png"):
