@@ -19,6 +19,9 @@ import java.util.Set;
  * context} positions per row. In the shared layout the step writes position {@code context} of each
  * row in place (a capacity of context + 64 rounded as {@code Decoder} rounds). Float32 KV only.
  * Close it after use.
+ *
+ * <p>A benchmark seam (dam-bench's {@code BatchedDecodeBenchmark}), not part of the stable API,
+ * which is dam-api.
  */
 public final class BatchedStep implements AutoCloseable {
   private final Graphs g;
@@ -34,7 +37,7 @@ public final class BatchedStep implements AutoCloseable {
   private final OnnxTensor positions;
   private final float[] row;
 
-  public BatchedStep(BenchEngine engine, int batch, int context, long seed) {
+  public BatchedStep(EngineStages engine, int batch, int context, long seed) {
     BundleManifest.Dims d = engine.manifest().dims();
     if (!d.kvDtype().equals("float32")) {
       throw new IllegalStateException("BatchedStep supports float32 KV only, not " + d.kvDtype());

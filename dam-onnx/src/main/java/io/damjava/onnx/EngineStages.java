@@ -23,15 +23,16 @@ import java.util.Random;
 import java.util.function.ToIntFunction;
 
 /**
- * Benchmark access to the engine's package-private stages (dam-bench only; same package as the
- * engine, different module, so it works on the class path without widening dam-onnx's API).
+ * The engine's stages one at a time, for benchmarks and probes (dam-bench): a seam into dam-onnx's
+ * package-private internals, not part of the stable API, which is dam-api. It may change with the
+ * engine at any time.
  *
  * <p>It assembles the same objects as {@code OnnxDescribeAnything.load} (minus the SHA-256 check of
  * every bundle file) and offers each stage alone: {@link #preprocess}, {@link #vision}, {@link
  * #prefill}, {@link #step} (the decoder step of {@code Decoder.step}, at a fixed past length) and
  * {@link #describe} (the whole {@code DamPipeline}). Not thread-safe; one per benchmark state.
  */
-public final class BenchEngine implements AutoCloseable {
+public final class EngineStages implements AutoCloseable {
   private final BundleManifest m;
   private final Graphs g;
   private final Preprocessor preprocessor;
@@ -42,7 +43,7 @@ public final class BenchEngine implements AutoCloseable {
   private final BundleManifest.GraphSpec dec;
   private final LongBuffer ones;
 
-  private BenchEngine(Path dir, int threads, String profilePrefix, Device device) {
+  private EngineStages(Path dir, int threads, String profilePrefix, Device device) {
     m = ManifestIo.read(dir);
     TextTokenizer tok = TextTokenizers.load(dir.resolve(m.tokenizer()));
     // CPU: as before. A GPU device never falls back silently: a device check must run there.
@@ -90,18 +91,18 @@ public final class BenchEngine implements AutoCloseable {
    *
    * @param threads intra-op threads (0: runtime default)
    */
-  public static BenchEngine open(Path dir, int threads) {
-    return new BenchEngine(dir, threads, null, Device.cpu());
+  public static EngineStages open(Path dir, int threads) {
+    return new EngineStages(dir, threads, null, Device.cpu());
   }
 
   /** Opens a bundle on a device; CUDA that cannot start fails (no CPU fallback). */
-  public static BenchEngine open(Path dir, int threads, Device device) {
-    return new BenchEngine(dir, threads, null, device);
+  public static EngineStages open(Path dir, int threads, Device device) {
+    return new EngineStages(dir, threads, null, device);
   }
 
   /** Opens a bundle with ONNX Runtime profiling on; see {@link #endProfiling()}. */
-  public static BenchEngine openProfiled(Path dir, int threads, Path prefix) {
-    return new BenchEngine(dir, threads, prefix.toString(), Device.cpu());
+  public static EngineStages openProfiled(Path dir, int threads, Path prefix) {
+    return new EngineStages(dir, threads, prefix.toString(), Device.cpu());
   }
 
   /** Ends profiling of every session; returns the JSON trace files ORT wrote. */
