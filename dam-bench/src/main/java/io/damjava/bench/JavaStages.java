@@ -9,6 +9,7 @@ import io.damjava.api.DamImage;
 import io.damjava.api.GenerationOptions;
 import io.damjava.api.Mask;
 import io.damjava.onnx.EngineStages;
+import io.damjava.onnx.StageKv;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -121,7 +122,7 @@ public final class JavaStages {
         EngineStages.sampler(GenerationOptions.defaults().withTemperature(0), 0);
     for (String c : contexts.split(",")) {
       int n = Integer.parseInt(c.trim());
-      try (EngineStages.KvCache past = e.randomPast(n, n)) {
+      try (StageKv past = e.randomPast(n, n)) {
         Runnable decode =
             () -> {
               OrtSession.Result prev = null;

@@ -60,8 +60,8 @@ public final class BatchedStep implements AutoCloseable {
     long count = (long) batch * d.kvHeads() * cap * d.headDim();
     long[] shape = {batch, d.kvHeads(), cap, d.headDim()};
     for (int i = 0; i < n; i++) {
-      keys[i] = Tensors.of(g.env, random(count, r), shape);
-      values[i] = Tensors.of(g.env, random(count, r), shape);
+      keys[i] = Tensors.of(g.env, DecodeSteps.randomFloats(count, r), shape);
+      values[i] = Tensors.of(g.env, DecodeSteps.randomFloats(count, r), shape);
     }
     LongBuffer idBuf = Tensors.longs(batch);
     LongBuffer posBuf = Tensors.longs(batch);
@@ -77,14 +77,6 @@ public final class BatchedStep implements AutoCloseable {
     positions = Tensors.of(g.env, posBuf, batch, 1);
     mask = Tensors.of(g.env, maskBuf, batch, context + 1);
     row = new float[d.vocabSize()];
-  }
-
-  private static FloatBuffer random(long n, Random r) {
-    FloatBuffer b = Tensors.floats(n);
-    for (int i = 0; i < n; i++) {
-      b.put(i, (float) r.nextGaussian());
-    }
-    return b;
   }
 
   /**
