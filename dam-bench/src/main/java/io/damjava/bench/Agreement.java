@@ -4,7 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.damjava.onnx.BenchEngine;
+import io.damjava.onnx.EngineStages;
 import io.damjava.onnx.TokenProbe;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -59,7 +59,7 @@ public final class Agreement {
     ArrayNode margins = res.putArray("margins");
     ArrayNode forced = res.putArray("forced_argmax");
     long t0 = System.nanoTime();
-    try (BenchEngine e = BenchEngine.open(bundle, threads)) {
+    try (EngineStages e = EngineStages.open(bundle, threads)) {
       res.put("precision", e.manifest().precision().toString());
       for (int s = 0; s < p.length; s += batch) {
         int[][] rows = Arrays.copyOfRange(p, s, Math.min(p.length, s + batch));

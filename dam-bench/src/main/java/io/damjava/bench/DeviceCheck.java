@@ -11,7 +11,7 @@ import io.damjava.api.Mask;
 import io.damjava.convert.ConvertOptions;
 import io.damjava.convert.ConvertSummary;
 import io.damjava.convert.Converter;
-import io.damjava.onnx.BenchEngine;
+import io.damjava.onnx.EngineStages;
 import io.damjava.onnx.bundle.BundleManifest;
 import io.damjava.onnx.bundle.BundleManifest.Precision;
 import io.damjava.onnx.bundle.ManifestIo;
@@ -104,7 +104,7 @@ public final class DeviceCheck {
     Mask mask = Synthetic.mask(640, 480);
     long t0 = System.nanoTime();
     log("creating sessions on " + device);
-    try (BenchEngine e = BenchEngine.open(bundle, threads, device)) {
+    try (EngineStages e = EngineStages.open(bundle, threads, device)) {
       res.put("session_s", (System.nanoTime() - t0) / 1e9);
       Object region = e.region(image, mask);
       List<Object> one = List.of(region);
@@ -125,7 +125,7 @@ public final class DeviceCheck {
 
       log("decoding " + tokens + " chained greedy steps");
       ToIntFunction<float[]> argmax =
-          BenchEngine.sampler(GenerationOptions.defaults().withTemperature(0), 0);
+          EngineStages.sampler(GenerationOptions.defaults().withTemperature(0), 0);
       double[] stepMs = new double[tokens];
       OrtSession.Result prev = e.prefill(embeds.rewind(), length);
       int id = argmax.applyAsInt(e.logits(prev));

@@ -1,6 +1,6 @@
 package io.damjava.bench;
 
-import io.damjava.onnx.BenchEngine;
+import io.damjava.onnx.EngineStages;
 import java.nio.FloatBuffer;
 import java.util.List;
 import org.openjdk.jmh.annotations.Level;
@@ -22,7 +22,7 @@ public class EngineState {
   @Param({"2"})
   public int threads;
 
-  BenchEngine engine;
+  EngineStages engine;
   Object region;
   int[] promptIds;
   int promptLength;
@@ -30,9 +30,9 @@ public class EngineState {
 
   @Setup(Level.Trial)
   public void setUp() {
-    engine = BenchEngine.open(BenchModels.bundle(precision), threads);
+    engine = EngineStages.open(BenchModels.bundle(precision), threads);
     region = engine.region(Synthetic.image(640, 480), Synthetic.mask(640, 480));
-    if (!BenchEngine.needsFocalPass(region)) {
+    if (!EngineStages.needsFocalPass(region)) {
       throw new IllegalStateException("the benchmark region should need the focal pass");
     }
     promptIds = engine.defaultPromptIds();

@@ -8,7 +8,8 @@ import io.damjava.api.Caption;
 import io.damjava.api.DamImage;
 import io.damjava.api.GenerationOptions;
 import io.damjava.api.Mask;
-import io.damjava.onnx.BenchEngine;
+import io.damjava.onnx.EngineStages;
+import io.damjava.onnx.StageKv;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -73,12 +74,12 @@ public final class JavaStages {
     long t0 = System.nanoTime();
     if (describe > 0) {
       Files.createDirectories(profile);
-      try (BenchEngine e = BenchEngine.openProfiled(bundle, threads, profile.resolve("ort"))) {
+      try (EngineStages e = EngineStages.openProfiled(bundle, threads, profile.resolve("ort"))) {
         res.put("session_ms", ms(System.nanoTime() - t0));
         describe(e, image, mask, describe, res, json);
       }
     } else {
-      try (BenchEngine e = BenchEngine.open(bundle, threads)) {
+      try (EngineStages e = EngineStages.open(bundle, threads)) {
         res.put("session_ms", ms(System.nanoTime() - t0));
         stages(e, image, mask, reps, decodeTokens, contexts, res);
       }
@@ -88,7 +89,7 @@ public final class JavaStages {
   }
 
   private static void stages(
-      BenchEngine e,
+      EngineStages e,
       DamImage image,
       Mask mask,
       int reps,
@@ -118,10 +119,10 @@ public final class JavaStages {
     timed(res, "prompt_prefill_ms", reps, 1, prefill);
     ObjectNode by = res.putObject("by_context");
     ToIntFunction<float[]> argmax =
-        BenchEngine.sampler(GenerationOptions.defaults().withTemperature(0), 0);
+        EngineStages.sampler(GenerationOptions.defaults().withTemperature(0), 0);
     for (String c : contexts.split(",")) {
       int n = Integer.parseInt(c.trim());
-      try (BenchEngine.KvCache past = e.randomPast(n, n)) {
+      try (StageKv past = e.randomPast(n, n)) {
         Runnable decode =
             () -> {
               OrtSession.Result prev = null;
@@ -147,7 +148,7 @@ public final class JavaStages {
   }
 
   private static void describe(
-      BenchEngine e, DamImage image, Mask mask, int tokens, ObjectNode res, ObjectMapper json)
+      EngineStages e, DamImage image, Mask mask, int tokens, ObjectNode res, ObjectMapper json)
       throws IOException {
     res.put("precision", e.manifest().precision().toString().toLowerCase(java.util.Locale.ROOT));
     res.put("llm_layers", e.manifest().dims().layers());

@@ -2,7 +2,7 @@ package io.damjava.bench;
 
 import io.damjava.api.DamImage;
 import io.damjava.api.Mask;
-import io.damjava.onnx.BenchEngine;
+import io.damjava.onnx.EngineStages;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -47,6 +47,6 @@ public class PreprocessBenchmark {
 
   @Benchmark
   public Object region() {
-    return BenchEngine.preprocess(image, mask);
+    return EngineStages.preprocess(image, mask);
   }
 }

@@ -1,7 +1,7 @@
 package io.damjava.bench;
 
 import io.damjava.api.GenerationOptions;
-import io.damjava.onnx.BenchEngine;
+import io.damjava.onnx.EngineStages;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
 import java.util.function.ToIntFunction;
@@ -50,7 +50,7 @@ public class SamplingBenchmark {
     if (sampler.equals("greedy")) {
       o = o.withTemperature(0);
     }
-    s = BenchEngine.sampler(o, 42);
+    s = EngineStages.sampler(o, 42);
   }
 
   @Benchmark

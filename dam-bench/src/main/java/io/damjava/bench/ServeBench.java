@@ -8,7 +8,7 @@ import io.damjava.api.DescribeAnything;
 import io.damjava.api.GenerationOptions;
 import io.damjava.api.Mask;
 import io.damjava.api.Region;
-import io.damjava.onnx.BenchEngine;
+import io.damjava.onnx.EngineStages;
 import io.damjava.server.DamServer;
 import io.damjava.server.ServerConfig;
 import java.io.IOException;
@@ -106,7 +106,7 @@ public final class ServeBench {
     Mask mask = Synthetic.mask(640, 480);
     GenerationOptions o = GenerationOptions.builder().temperature(0).maxNewTokens(tokens).build();
     Map<String, Object> r = new LinkedHashMap<>();
-    try (BenchEngine before = BenchEngine.open(bundle, threads);
+    try (EngineStages before = EngineStages.open(bundle, threads);
         DescribeAnything after =
             DescribeAnything.builder().model(bundle).threads(threads).maxBatch(8).build()) {
       before.describe(image, List.of(mask), o); // warm-up

@@ -1,7 +1,5 @@
 package io.damjava.onnx;
 
-import ai.onnxruntime.OnnxTensor;
-import ai.onnxruntime.OnnxTensorLike;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
 import io.damjava.api.Caption;
@@ -13,25 +11,23 @@ import io.damjava.api.Mask;
 import io.damjava.onnx.bundle.BundleManifest;
 import io.damjava.onnx.bundle.ManifestIo;
 import java.nio.FloatBuffer;
-import java.nio.LongBuffer;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Random;
 import java.util.function.ToIntFunction;
 
 /**
- * Benchmark access to the engine's package-private stages (dam-bench only; same package as the
- * engine, different module, so it works on the class path without widening dam-onnx's API).
+ * The engine's stages one at a time, for benchmarks and probes (dam-bench): a seam into dam-onnx's
+ * package-private internals, not part of the stable API, which is dam-api. It may change with the
+ * engine at any time.
  *
  * <p>It assembles the same objects as {@code OnnxDescribeAnything.load} (minus the SHA-256 check of
  * every bundle file) and offers each stage alone: {@link #preprocess}, {@link #vision}, {@link
  * #prefill}, {@link #step} (the decoder step of {@code Decoder.step}, at a fixed past length) and
  * {@link #describe} (the whole {@code DamPipeline}). Not thread-safe; one per benchmark state.
  */
-public final class BenchEngine implements AutoCloseable {
+public final class EngineStages implements AutoCloseable {
   private final BundleManifest m;
   private final Graphs g;
   private final Preprocessor preprocessor;
@@ -39,10 +35,9 @@ public final class BenchEngine implements AutoCloseable {
   private final PromptBuilder prompts;
   private final EmbeddingSplicer splicer;
   private final DamPipeline pipeline;
-  private final BundleManifest.GraphSpec dec;
-  private final LongBuffer ones;
+  private final DecodeSteps steps;
 
-  private BenchEngine(Path dir, int threads, String profilePrefix, Device device) {
+  private EngineStages(Path dir, int threads, String profilePrefix, Device device) {
     m = ManifestIo.read(dir);
     TextTokenizer tok = TextTokenizers.load(dir.resolve(m.tokenizer()));
     // CPU: as before. A GPU device never falls back silently: a device check must run there.
@@ -78,11 +73,7 @@ public final class BenchEngine implements AutoCloseable {
             tok,
             d.maxPositions(),
             null);
-    dec = g.specs.decoder();
-    ones = Tensors.longs(d.maxPositions());
-    for (int i = 0; i < d.maxPositions(); i++) {
-      ones.put(i, 1L);
-    }
+    steps = new DecodeSteps(g, d);
   }
 
   /**
@@ -90,18 +81,18 @@ public final class BenchEngine implements AutoCloseable {
    *
    * @param threads intra-op threads (0: runtime default)
    */
-  public static BenchEngine open(Path dir, int threads) {
-    return new BenchEngine(dir, threads, null, Device.cpu());
+  public static EngineStages open(Path dir, int threads) {
+    return new EngineStages(dir, threads, null, Device.cpu());
   }
 
   /** Opens a bundle on a device; CUDA that cannot start fails (no CPU fallback). */
-  public static BenchEngine open(Path dir, int threads, Device device) {
-    return new BenchEngine(dir, threads, null, device);
+  public static EngineStages open(Path dir, int threads, Device device) {
+    return new EngineStages(dir, threads, null, device);
   }
 
   /** Opens a bundle with ONNX Runtime profiling on; see {@link #endProfiling()}. */
-  public static BenchEngine openProfiled(Path dir, int threads, Path prefix) {
-    return new BenchEngine(dir, threads, prefix.toString(), Device.cpu());
+  public static EngineStages openProfiled(Path dir, int threads, Path prefix) {
+    return new EngineStages(dir, threads, prefix.toString(), Device.cpu());
   }
 
   /** Ends profiling of every session; returns the JSON trace files ORT wrote. */
@@ -172,13 +163,7 @@ public final class BenchEngine implements AutoCloseable {
 
   /** (1, L, H) random N(0, 1) embeddings, as a direct buffer, for a prefill of any length. */
   public FloatBuffer randomEmbeds(int length, long seed) {
-    int h = m.dims().hidden();
-    FloatBuffer b = Tensors.floats((long) length * h);
-    Random r = new Random(seed);
-    for (int i = 0; i < length * h; i++) {
-      b.put(i, (float) r.nextGaussian());
-    }
-    return b;
+    return DecodeSteps.randomFloats((long) length * m.dims().hidden(), new Random(seed));
   }
 
   /**
@@ -186,35 +171,7 @@ public final class BenchEngine implements AutoCloseable {
    * (and closes) the returned result, whose {@code present.*} outputs are the KV cache.
    */
   public OrtSession.Result prefill(FloatBuffer embeds, int length) {
-    BundleManifest.Dims d = m.dims();
-    LongBuffer pos = Tensors.longs(length);
-    for (int i = 0; i < length; i++) {
-      pos.put(i, i);
-    }
-    boolean fp16Kv = d.kvDtype().equals("float16");
-    List<OnnxTensor> made = new ArrayList<>();
-    try {
-      Map<String, OnnxTensorLike> in = new HashMap<>();
-      in.put(dec.input("embeds"), keep(made, Tensors.of(g.env, embeds, 1, length, d.hidden())));
-      in.put(
-          dec.input("attentionMask"),
-          keep(made, Tensors.of(g.env, ones.duplicate().limit(length), 1, length)));
-      in.put(dec.input("positionIds"), keep(made, Tensors.of(g.env, pos, 1, length)));
-      long[] empty = {1, d.kvHeads(), 0, d.headDim()};
-      for (int i = 0; i < d.layers(); i++) {
-        in.put(
-            String.format(dec.input("pastKey"), i),
-            keep(made, Tensors.emptyKv(g.env, fp16Kv, empty)));
-        in.put(
-            String.format(dec.input("pastValue"), i),
-            keep(made, Tensors.emptyKv(g.env, fp16Kv, empty)));
-      }
-      return Graphs.run(g.decoder, "decoder", in);
-    } finally {
-      for (OnnxTensor t : made) {
-        t.close();
-      }
-    }
+    return steps.prefill(embeds, length);
   }
 
   /**
@@ -224,11 +181,6 @@ public final class BenchEngine implements AutoCloseable {
    */
   public TokenProbe.Rows greedyTokens(int[][] prompts, int maxNew, int[][] forced) {
     return TokenProbe.run(g, m, prompts, maxNew, forced);
-  }
-
-  private static OnnxTensor keep(List<OnnxTensor> made, OnnxTensor t) {
-    made.add(t);
-    return t;
   }
 
   Graphs graphs() {
@@ -248,53 +200,8 @@ public final class BenchEngine implements AutoCloseable {
    * Decoder} rounds its capacity (at most maxPositions), so that steps at {@code length}, {@code
    * length + 1}, ... write into it. Close it after use.
    */
-  public KvCache randomPast(int length, long seed) {
-    BundleManifest.Dims d = m.dims();
-    if (!d.kvDtype().equals("float32")) {
-      throw new IllegalStateException("randomPast supports float32 KV only, not " + d.kvDtype());
-    }
-    int cap = length;
-    if (sharedKv()) {
-      int step = Decoder.CAPACITY_STEP;
-      cap = Math.min(d.maxPositions(), (length + 256 + step - 1) / step * step);
-    }
-    Random r = new Random(seed);
-    int n = d.layers();
-    OnnxTensor[] k = new OnnxTensor[n];
-    OnnxTensor[] v = new OnnxTensor[n];
-    long count = (long) d.kvHeads() * cap * d.headDim();
-    for (int i = 0; i < n; i++) {
-      k[i] = Tensors.of(g.env, randomFloats(count, r), 1, d.kvHeads(), cap, d.headDim());
-      v[i] = Tensors.of(g.env, randomFloats(count, r), 1, d.kvHeads(), cap, d.headDim());
-    }
-    return new KvCache(k, v);
-  }
-
-  private static FloatBuffer randomFloats(long n, Random r) {
-    FloatBuffer b = Tensors.floats(n);
-    for (int i = 0; i < n; i++) {
-      b.put(i, (float) r.nextGaussian());
-    }
-    return b;
-  }
-
-  /** Past tensors made by {@link #randomPast}; owns them. */
-  public static final class KvCache implements AutoCloseable {
-    private final OnnxTensor[] keys;
-    private final OnnxTensor[] values;
-
-    KvCache(OnnxTensor[] keys, OnnxTensor[] values) {
-      this.keys = keys;
-      this.values = values;
-    }
-
-    @Override
-    public void close() {
-      for (int i = 0; i < keys.length; i++) {
-        keys[i].close();
-        values[i].close();
-      }
-    }
+  public StageKv randomPast(int length, long seed) {
+    return steps.randomPast(length, seed);
   }
 
   /**
@@ -304,77 +211,22 @@ public final class BenchEngine implements AutoCloseable {
    * caller closes the returned result.
    */
   public OrtSession.Result step(OrtSession.Result past, int pastLength, int id) {
-    int n = m.dims().layers();
-    OnnxTensorLike[] k = new OnnxTensorLike[n];
-    OnnxTensorLike[] v = new OnnxTensorLike[n];
-    for (int i = 0; i < n; i++) {
-      k[i] = Graphs.output(past, String.format(dec.output("presentKey"), i), "decoder");
-      v[i] = Graphs.output(past, String.format(dec.output("presentValue"), i), "decoder");
-    }
-    return step(k, v, pastLength, id);
+    return steps.step(past, pastLength, id);
   }
 
   /**
-   * {@link #step(OrtSession.Result, int, int)} on a {@link KvCache}. In the shared layout the step
+   * {@link #step(OrtSession.Result, int, int)} on a {@link StageKv}. In the shared layout the step
    * writes position {@code pastLength} of {@code past} in place (its tensors are the pinned {@code
    * present.*} outputs too) and the result holds the logits only: chain shared steps on the same
    * {@code past} with growing {@code pastLength}.
    */
-  public OrtSession.Result step(KvCache past, int pastLength, int id) {
-    if (sharedKv()) {
-      Map<String, OnnxTensor> pinned = new HashMap<>();
-      for (int i = 0; i < past.keys.length; i++) {
-        pinned.put(String.format(dec.output("presentKey"), i), past.keys[i]);
-        pinned.put(String.format(dec.output("presentValue"), i), past.values[i]);
-      }
-      return step(past.keys, past.values, pastLength, id, pinned);
-    }
-    return step(past.keys, past.values, pastLength, id, null);
-  }
-
-  private OrtSession.Result step(
-      OnnxTensorLike[] keys, OnnxTensorLike[] values, int pastLength, int id) {
-    return step(keys, values, pastLength, id, null);
-  }
-
-  private OrtSession.Result step(
-      OnnxTensorLike[] keys,
-      OnnxTensorLike[] values,
-      int pastLength,
-      int id,
-      Map<String, OnnxTensor> pinned) {
-    BundleManifest.GraphSpec es = g.specs.embedTokens();
-    LongBuffer tokenId = Tensors.longs(1);
-    LongBuffer position = Tensors.longs(1);
-    tokenId.put(0, id);
-    position.put(0, pastLength);
-    try (OnnxTensor ids = Tensors.of(g.env, tokenId, 1, 1);
-        OrtSession.Result e =
-            Graphs.run(g.embedTokens, "embedTokens", Map.of(es.input("ids"), ids));
-        OnnxTensor mask =
-            Tensors.of(g.env, ones.duplicate().limit(pastLength + 1), 1, pastLength + 1);
-        OnnxTensor pos = Tensors.of(g.env, position, 1, 1)) {
-      Map<String, OnnxTensorLike> in = new HashMap<>();
-      in.put(dec.input("embeds"), Graphs.output(e, es.output("embeds"), "embedTokens"));
-      in.put(dec.input("attentionMask"), mask);
-      in.put(dec.input("positionIds"), pos);
-      for (int i = 0; i < keys.length; i++) {
-        in.put(String.format(dec.input("pastKey"), i), keys[i]);
-        in.put(String.format(dec.input("pastValue"), i), values[i]);
-      }
-      if (pinned != null) {
-        return Graphs.run(g.decoder, "decoder", in, java.util.Set.of(dec.output("logits")), pinned);
-      }
-      return Graphs.run(g.decoder, "decoder", in);
-    }
+  public OrtSession.Result step(StageKv past, int pastLength, int id) {
+    return steps.step(past, pastLength, id);
   }
 
   /** The last position's logits of a decoder result, copied to the heap. */
   public float[] logits(OrtSession.Result r) {
-    FloatBuffer b = Graphs.output(r, dec.output("logits"), "decoder").getFloatBuffer();
-    float[] out = new float[b.remaining()];
-    b.get(out);
-    return out;
+    return steps.logits(r);
   }
 
   /** The whole pipeline for one image and its regions (what {@code describe} runs after checks). */

@@ -7,7 +7,10 @@ import java.nio.FloatBuffer;
  * Greedy decoding of plain token-id prompts through the engine's own {@link Decoder} (prefill,
  * KV-cache steps, embed_tokens), for the precision agreement measurement. EOS is not honoured, so
  * every row runs its full budget; optionally each row is teacher-forced along a given sequence,
- * recording the argmax the bundle would have chosen at every position.
+ * recording the argmax the bundle would have chosen at every position. Run through {@link
+ * EngineStages#greedyTokens}.
+ *
+ * <p>A probe seam (dam-bench's {@code Agreement}), not part of the stable API, which is dam-api.
  */
 public final class TokenProbe {
   private TokenProbe() {}

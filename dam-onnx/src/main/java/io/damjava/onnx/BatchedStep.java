@@ -19,6 +19,9 @@ import java.util.Set;
  * context} positions per row. In the shared layout the step writes position {@code context} of each
  * row in place (a capacity of context + 64 rounded as {@code Decoder} rounds). Float32 KV only.
  * Close it after use.
+ *
+ * <p>A benchmark seam (dam-bench's {@code BatchedDecodeBenchmark}), not part of the stable API,
+ * which is dam-api.
  */
 public final class BatchedStep implements AutoCloseable {
   private final Graphs g;
@@ -34,7 +37,7 @@ public final class BatchedStep implements AutoCloseable {
   private final OnnxTensor positions;
   private final float[] row;
 
-  public BatchedStep(BenchEngine engine, int batch, int context, long seed) {
+  public BatchedStep(EngineStages engine, int batch, int context, long seed) {
     BundleManifest.Dims d = engine.manifest().dims();
     if (!d.kvDtype().equals("float32")) {
       throw new IllegalStateException("BatchedStep supports float32 KV only, not " + d.kvDtype());
@@ -57,8 +60,8 @@ public final class BatchedStep implements AutoCloseable {
     long count = (long) batch * d.kvHeads() * cap * d.headDim();
     long[] shape = {batch, d.kvHeads(), cap, d.headDim()};
     for (int i = 0; i < n; i++) {
-      keys[i] = Tensors.of(g.env, random(count, r), shape);
-      values[i] = Tensors.of(g.env, random(count, r), shape);
+      keys[i] = Tensors.of(g.env, DecodeSteps.randomFloats(count, r), shape);
+      values[i] = Tensors.of(g.env, DecodeSteps.randomFloats(count, r), shape);
     }
     LongBuffer idBuf = Tensors.longs(batch);
     LongBuffer posBuf = Tensors.longs(batch);
@@ -74,14 +77,6 @@ public final class BatchedStep implements AutoCloseable {
     positions = Tensors.of(g.env, posBuf, batch, 1);
     mask = Tensors.of(g.env, maskBuf, batch, context + 1);
     row = new float[d.vocabSize()];
-  }
-
-  private static FloatBuffer random(long n, Random r) {
-    FloatBuffer b = Tensors.floats(n);
-    for (int i = 0; i < n; i++) {
-      b.put(i, (float) r.nextGaussian());
-    }
-    return b;
   }
 
   /**
