@@ -37,12 +37,15 @@ import java.util.concurrent.Future;
  *       (the path before, kept for standard-style bundles) against the engine's batcher with its
  *       in-place cache and pinned logits (B = 1); the tokens must be identical;
  *   <li>the server: generated tokens per second of 1 client, of N concurrent clients with the batch
- *       limit N, and of N clients with the batch limit 1 (one generation at a time, as before).
+ *       limit N, and of N clients with the batch limit 1 (one generation at a time, as before);
+ *   <li>with {@code --regions R}: captions per minute of one call describing R regions of an image
+ *       (encoded in one vision call, decoded together) against R sequential one-region calls.
  * </ol>
  *
  * <pre>
  * ./dam bench serve [--bundle DIR | --precision fp32] [--clients 8] [--requests 2] [--tokens 64]
- *                   [--threads 2] [--server off] [--out serve.json]
+ *                   [--threads 2] [--server off] [--decode off] [--regions 0]
+ *                   [--out serve.json]
  * </pre>
  *
  * Without {@code --bundle} it uses the {@code bench} checkpoint at {@code -Ddam.bench.layers}
@@ -62,6 +65,8 @@ public final class ServeBench {
     int threads = 2;
     Path out = null;
     boolean serverPart = true;
+    boolean decodePart = true;
+    int regions = 0;
     for (int i = 0; i < args.length; i++) {
       String a = args[i];
       if (i + 1 >= args.length) {
@@ -77,6 +82,8 @@ public final class ServeBench {
         case "--threads" -> threads = Integer.parseInt(v);
         case "--out" -> out = Path.of(v);
         case "--server" -> serverPart = !v.equals("off");
+        case "--decode" -> decodePart = !v.equals("off");
+        case "--regions" -> regions = Integer.parseInt(v);
         default -> throw new IllegalArgumentException("unknown option " + a);
       }
     }
@@ -89,7 +96,12 @@ public final class ServeBench {
     report.put("tokens", tokens);
     report.put("jdk", System.getProperty("java.version"));
     report.put("cores", Runtime.getRuntime().availableProcessors());
-    report.put("decode", decode(bundle, threads, tokens));
+    if (decodePart) {
+      report.put("decode", decode(bundle, threads, tokens));
+    }
+    if (regions > 0) {
+      report.put("regions", regions(bundle, threads, regions, tokens));
+    }
     if (serverPart) {
       report.put("server", server(bundle, threads, clients, requests, tokens));
     }
@@ -156,6 +168,78 @@ public final class ServeBench {
           same);
     }
     return r;
+  }
+
+  /**
+   * One call with {@code n} regions (distinct ellipses across the image) against {@code n}
+   * sequential calls of one region each, same engine, greedy; the captions must be identical.
+   */
+  static Map<String, Object> regions(Path bundle, int threads, int n, int tokens) {
+    DamImage image = Synthetic.image(640, 480);
+    List<Region> regions = new ArrayList<>();
+    for (int i = 0; i < n; i++) {
+      regions.add(Region.mask(ellipse(640, 480, (i + 0.5) / n, 0.3 + 0.4 * (i % 2))));
+    }
+    GenerationOptions o = GenerationOptions.builder().temperature(0).maxNewTokens(tokens).build();
+    Map<String, Object> r = new LinkedHashMap<>();
+    try (DescribeAnything dam =
+        DescribeAnything.builder()
+            .model(bundle)
+            .threads(threads)
+            .maxBatch(Math.max(8, n))
+            .build()) {
+      dam.describe(image, List.of(regions.get(0)), o.toBuilder().maxNewTokens(2).build()); // warm
+      long t0 = System.nanoTime();
+      List<Caption> sequential = new ArrayList<>();
+      for (Region g : regions) {
+        sequential.add(dam.describe(image, List.of(g), o).get(0));
+      }
+      double seqS = (System.nanoTime() - t0) / 1e9;
+      t0 = System.nanoTime();
+      List<Caption> together = dam.describe(image, regions, o);
+      double oneS = (System.nanoTime() - t0) / 1e9;
+      boolean same = true;
+      int generated = 0;
+      for (int i = 0; i < n; i++) {
+        same &= Arrays.equals(sequential.get(i).tokenIds(), together.get(i).tokenIds());
+        generated += together.get(i).tokenCount();
+      }
+      r.put("regions", n);
+      r.put("generatedTokens", generated);
+      r.put("captionsIdentical", same);
+      r.put("sequentialSeconds", round(seqS));
+      r.put("oneCallSeconds", round(oneS));
+      r.put("captionsPerMinuteSequential", round(n * 60 / seqS));
+      r.put("captionsPerMinuteOneCall", round(n * 60 / oneS));
+      r.put("ratio", round(seqS / oneS));
+      System.err.printf(
+          Locale.ROOT,
+          "%d regions: %d sequential calls %.1f s, one call %.1f s (%.2fx; identical %s)%n",
+          n,
+          n,
+          seqS,
+          oneS,
+          seqS / oneS,
+          same);
+    }
+    return r;
+  }
+
+  /** An ellipse a tenth of the image wide, centred at the given fractions of width and height. */
+  private static Mask ellipse(int w, int h, double fx, double fy) {
+    byte[] m = new byte[w * h];
+    double rx = w * 0.05;
+    double ry = h * 0.1;
+    for (int y = 0; y < h; y++) {
+      for (int x = 0; x < w; x++) {
+        double dx = (x - fx * w) / rx;
+        double dy = (y - fy * h) / ry;
+        if (dx * dx + dy * dy <= 1) {
+          m[y * w + x] = 1;
+        }
+      }
+    }
+    return Mask.of(m, w, h);
   }
 
   /**
