@@ -18,6 +18,8 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
 /**
@@ -188,15 +190,36 @@ record VideoInput(List<DamImage> frames, List<Mask> masks, int total) {
             .redirectErrorStream(true)
             .start();
     p.getOutputStream().close();
-    String log = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    // ffmpeg's messages are read on the side, so that a file it cannot finish does not hang us
+    CompletableFuture<String> out =
+        CompletableFuture.supplyAsync(
+            () -> {
+              try {
+                return new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+              } catch (IOException e) {
+                return "";
+              }
+            });
+    long timeout = Long.getLong("dam.ffmpegTimeoutSeconds", 600);
     int rc;
     try {
-      rc = p.waitFor();
+      if (!p.waitFor(timeout, TimeUnit.SECONDS)) {
+        p.destroyForcibly().waitFor();
+        throw new InvalidInputException(
+            "ffmpeg did not finish reading --video "
+                + video
+                + " in "
+                + timeout
+                + " s (a damaged or very long file?): trim it, or extract the frames yourself"
+                + " and pass the folder (-Ddam.ffmpegTimeoutSeconds=N changes the limit)");
+      }
+      rc = p.exitValue();
     } catch (InterruptedException e) {
       p.destroyForcibly();
       Thread.currentThread().interrupt();
       throw new IOException("interrupted while extracting frames", e);
     }
+    String log = out.join();
     if (rc != 0) {
       throw new InvalidInputException(
           "ffmpeg could not read --video " + video + " (exit " + rc + "): " + log.strip());
