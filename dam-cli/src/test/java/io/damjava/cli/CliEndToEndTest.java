@@ -20,7 +20,6 @@ import io.damjava.api.DamImage;
 import io.damjava.api.Mask;
 import io.damjava.cli.Fixtures.Result;
 import java.awt.image.BufferedImage;
-import java.io.File;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -238,24 +237,9 @@ class CliEndToEndTest {
     Path ffmpeg = VideoInput.onPath("ffmpeg", System.getenv()).orElse(null);
     assumeTrue(ffmpeg != null, "ffmpeg is not on the PATH: video files are not tested here");
     Path masks = videoFolders(dir)[1];
-    Path clip = dir.resolve("clip.mkv");
-    Process p =
-        new ProcessBuilder(
-                ffmpeg.toString(),
-                "-nostdin",
-                "-loglevel",
-                "error",
-                "-framerate",
-                "8",
-                "-i",
-                INPUTS.resolve("video_frame%d.png").toString(),
-                "-c:v",
-                "png",
-                clip.toString())
-            .redirectErrorStream(true)
-            .redirectOutput(new File(dir.resolve("ffmpeg.log").toString()))
-            .start();
-    assertEquals(0, p.waitFor(), Files.readString(dir.resolve("ffmpeg.log")));
+    Path clip =
+        Fixtures.encode(
+            ffmpeg, INPUTS.resolve("video_frame%d.png"), 8, "png", dir.resolve("clip.mkv"));
     Result r =
         run(
             greedy(

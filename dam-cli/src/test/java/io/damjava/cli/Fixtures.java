@@ -122,4 +122,31 @@ final class Fixtures {
     }
     return p;
   }
+
+  /**
+   * Encodes numbered frame images ({@code pattern}, ffmpeg's {@code %d} syntax) into the video
+   * {@code out} with {@code codec}; fails the test when ffmpeg does.
+   */
+  static Path encode(Path ffmpeg, Path pattern, int fps, String codec, Path out)
+      throws IOException, InterruptedException {
+    Process p =
+        new ProcessBuilder(
+                ffmpeg.toString(),
+                "-nostdin",
+                "-loglevel",
+                "error",
+                "-framerate",
+                Integer.toString(fps),
+                "-i",
+                pattern.toString(),
+                "-c:v",
+                codec,
+                out.toString())
+            .redirectErrorStream(true)
+            .start();
+    String log =
+        new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+    assertEquals(0, p.waitFor(), log);
+    return out;
+  }
 }

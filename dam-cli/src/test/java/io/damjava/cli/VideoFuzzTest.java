@@ -42,24 +42,13 @@ class VideoFuzzTest {
     ffmpeg = VideoInput.onPath("ffmpeg", System.getenv()).orElse(null);
     assumeTrue(ffmpeg != null, "ffmpeg is not on the PATH: video files are not fuzzed here");
     for (String[] codec : new String[][] {{"ffv1", "avi"}, {"mpeg4", "mp4"}}) {
-      Path clip = work.resolve("seed." + codec[1]);
-      Process p =
-          new ProcessBuilder(
-                  ffmpeg.toString(),
-                  "-nostdin",
-                  "-loglevel",
-                  "error",
-                  "-framerate",
-                  "10",
-                  "-i",
-                  VideoTrackingCliTest.FRAMES.resolve("frame_%02d.png").toString(),
-                  "-c:v",
-                  codec[0],
-                  clip.toString())
-              .redirectErrorStream(true)
-              .start();
-      String log = new String(p.getInputStream().readAllBytes());
-      assertEquals(0, p.waitFor(), log);
+      Path clip =
+          Fixtures.encode(
+              ffmpeg,
+              VideoTrackingCliTest.FRAMES.resolve("frame_%02d.png"),
+              10,
+              codec[0],
+              work.resolve("seed." + codec[1]));
       seeds.add(Files.readAllBytes(clip));
     }
     Path masks = Files.createDirectories(work.resolve("masks"));

@@ -235,22 +235,9 @@ class VideoTrackingCliTest {
   void aVideoFileGoesThroughFfmpeg(@TempDir Path dir) throws Exception {
     Path ffmpeg = VideoInput.onPath("ffmpeg", System.getenv()).orElse(null);
     assumeTrue(ffmpeg != null, "ffmpeg is not on the PATH: video files are not tested here");
-    Path clip = dir.resolve("clip.avi");
-    Process p =
-        new ProcessBuilder(
-                ffmpeg.toString(),
-                "-loglevel",
-                "error",
-                "-framerate",
-                "10",
-                "-i",
-                FRAMES.resolve("frame_%02d.png").toString(),
-                "-c:v",
-                "ffv1",
-                clip.toString())
-            .redirectErrorStream(true)
-            .start();
-    assertEquals(0, p.waitFor(), new String(p.getInputStream().readAllBytes()));
+    Path clip =
+        Fixtures.encode(
+            ffmpeg, FRAMES.resolve("frame_%02d.png"), 10, "ffv1", dir.resolve("clip.avi"));
     Result fromFile =
         run(
             describe(
