@@ -14,6 +14,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 
 /**
  * {@code ./dam bench sam2}: SAM 2.1 propagation speed and memory. One click on frame 0 of a video
@@ -71,6 +72,8 @@ public final class Sam2Bench {
     double promptMs;
     int bankSize;
     int spatial;
+    Map<String, Double> afterPrompt;
+    Map<String, Double> atEnd;
     long t0;
     try (OrtSession.SessionOptions o = new OrtSession.SessionOptions();
         Sam2Model model = load(bundle, env, o, threads)) {
@@ -93,6 +96,7 @@ public final class Sam2Bench {
             first.width(),
             first.height());
         promptMs = (System.nanoTime() - t0) / 1e6;
+        afterPrompt = p.graphSeconds();
         long[] last = {System.nanoTime()};
         int every = rssEvery;
         p.propagate(
@@ -110,6 +114,7 @@ public final class Sam2Bench {
                 rss.add(rssKb());
               }
             });
+        atEnd = p.graphSeconds();
         bankSize = p.bank().size();
         spatial = p.bank().spatialSize();
       }
@@ -119,6 +124,12 @@ public final class Sam2Bench {
     sorted.sort(null);
     double median = sorted.isEmpty() ? 0 : sorted.get(sorted.size() / 2);
     double mean = timed.stream().mapToDouble(Double::doubleValue).average().orElse(0);
+    StringBuilder stages = new StringBuilder(); // mean ms per tracked frame inside each graph
+    for (Map.Entry<String, Double> e : atEnd.entrySet()) {
+      double per = (e.getValue() - afterPrompt.get(e.getKey())) * 1000 / Math.max(1, ms.size());
+      stages.append(stages.length() > 0 ? ", " : "");
+      stages.append(String.format(Locale.ROOT, "\"%s\": %.1f", e.getKey(), per));
+    }
     StringBuilder r = new StringBuilder();
     for (int i = 0; i < rss.size(); i++) {
       r.append(i > 0 ? ", " : "").append(rss.get(i) / 1024);
@@ -128,7 +139,7 @@ public final class Sam2Bench {
         "{\"impl\": \"dam-java\", \"bundle\": \"%s\", \"frames\": %d, \"threads\": %d,"
             + " \"prompt_ms\": %.1f, \"tracked_median_ms\": %.1f, \"tracked_mean_ms\": %.1f,"
             + " \"fps\": %.3f, \"timed_frames\": %d, \"rss_mb_every_%d\": [%s],"
-            + " \"bank_entries\": %d, \"bank_spatial\": %d}%n",
+            + " \"bank_entries\": %d, \"bank_spatial\": %d, \"graph_ms_per_tracked_frame\": {%s}}%n",
         bundle.getFileName(),
         n,
         threads,
@@ -140,7 +151,8 @@ public final class Sam2Bench {
         rssEvery,
         r,
         bankSize,
-        spatial);
+        spatial,
+        stages);
   }
 
   private static Sam2Model load(

@@ -31,6 +31,12 @@ final class Sam2Graphs implements AutoCloseable {
   private final OrtSession memoryEncoder;
   private final OrtSession memoryAttention;
 
+  /** The graphs in the order of {@link #runNanos()}. */
+  static final List<String> NAMES =
+      List.of("image_encoder", "mask_decoder", "memory_encoder", "memory_attention");
+
+  private final long[] nanos = new long[NAMES.size()]; // time inside each graph's runs
+
   Sam2Graphs(Path dir, OrtEnvironment env, OrtSession.SessionOptions options, Sam2VideoParams p) {
     this.env = env;
     this.p = p;
@@ -164,7 +170,9 @@ final class Sam2Graphs implements AutoCloseable {
             OnnxTensor.createTensor(env, LongBuffer.wrap(labels), new long[] {1, labels.length}));
       }
       Map<String, float[]> out = new HashMap<>();
+      long t0 = System.nanoTime();
       try (OrtSession.Result r = NativeCalls.call(() -> s.run(t))) {
+        nanos[index(s)] += System.nanoTime() - t0;
         for (String o : outputs) {
           FloatBuffer fb = ((OnnxTensor) r.get(o).orElseThrow()).getFloatBuffer();
           float[] a = new float[fb.remaining()];
@@ -178,6 +186,15 @@ final class Sam2Graphs implements AutoCloseable {
     } finally {
       t.values().forEach(OnnxTensor::close);
     }
+  }
+
+  private int index(OrtSession s) {
+    return s == encoder ? 0 : s == decoder ? 1 : s == memoryEncoder ? 2 : 3;
+  }
+
+  /** Nanoseconds spent running each graph so far, in the order of {@link #NAMES}. */
+  long[] runNanos() {
+    return nanos.clone();
   }
 
   @Override

@@ -6,6 +6,7 @@ import io.damjava.api.InvalidInputException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Consumer;
@@ -89,6 +90,19 @@ public final class Sam2VideoPredictor implements AutoCloseable {
       IntFunction<float[]> pixels) {
     return new Sam2VideoPredictor(
         bundle.dir(), env, options, bundle.params(), bundle.settings(), numFrames, pixels);
+  }
+
+  /**
+   * Seconds spent inside each of the four graphs since this predictor opened (image_encoder,
+   * mask_decoder, memory_encoder, memory_attention, in that order): where a frame's time goes.
+   */
+  public Map<String, Double> graphSeconds() {
+    long[] n = graphs.runNanos();
+    Map<String, Double> out = new LinkedHashMap<>();
+    for (int i = 0; i < n.length; i++) {
+      out.put(Sam2Graphs.NAMES.get(i), n[i] / 1e9);
+    }
+    return out;
   }
 
   /** The memory bank (for inspection). */
