@@ -14,6 +14,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicLongArray;
 
 /**
  * The four SAM 2.1 sessions and their tensor plumbing (input and output names as dam-convert's
@@ -35,7 +36,8 @@ final class Sam2Graphs implements AutoCloseable {
   static final List<String> NAMES =
       List.of("image_encoder", "mask_decoder", "memory_encoder", "memory_attention");
 
-  private final long[] nanos = new long[NAMES.size()]; // time inside each graph's runs
+  // time inside each graph's runs, from every predictor sharing these sessions
+  private final AtomicLongArray nanos = new AtomicLongArray(NAMES.size());
 
   Sam2Graphs(Path dir, OrtEnvironment env, OrtSession.SessionOptions options, Sam2VideoParams p) {
     this.env = env;
@@ -172,7 +174,7 @@ final class Sam2Graphs implements AutoCloseable {
       Map<String, float[]> out = new HashMap<>();
       long t0 = System.nanoTime();
       try (OrtSession.Result r = NativeCalls.call(() -> s.run(t))) {
-        nanos[index(s)] += System.nanoTime() - t0;
+        nanos.addAndGet(index(s), System.nanoTime() - t0);
         for (String o : outputs) {
           FloatBuffer fb = ((OnnxTensor) r.get(o).orElseThrow()).getFloatBuffer();
           float[] a = new float[fb.remaining()];
@@ -194,7 +196,11 @@ final class Sam2Graphs implements AutoCloseable {
 
   /** Nanoseconds spent running each graph so far, in the order of {@link #NAMES}. */
   long[] runNanos() {
-    return nanos.clone();
+    long[] out = new long[nanos.length()];
+    for (int i = 0; i < out.length; i++) {
+      out[i] = nanos.get(i);
+    }
+    return out;
   }
 
   @Override

@@ -93,8 +93,10 @@ public final class Sam2VideoPredictor implements AutoCloseable {
   }
 
   /**
-   * Seconds spent inside each of the four graphs since this predictor opened (image_encoder,
-   * mask_decoder, memory_encoder, memory_attention, in that order): where a frame's time goes.
+   * Seconds spent inside each of the four graphs (image_encoder, mask_decoder, memory_encoder,
+   * memory_attention, in that order) since they were opened: where a frame's time goes. The
+   * predictors of one {@link Sam2Model} share its graphs, so the totals include every one of them:
+   * take differences around the work you time.
    */
   public Map<String, Double> graphSeconds() {
     long[] n = graphs.runNanos();
