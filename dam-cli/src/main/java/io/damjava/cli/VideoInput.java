@@ -18,7 +18,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
@@ -173,6 +172,16 @@ record VideoInput(List<DamImage> frames, List<Mask> masks, int total) {
                             + " is a file: reading video files needs ffmpeg on the PATH, which"
                             + " was not found. Install ffmpeg, or extract the frames yourself"
                             + " (ffmpeg -i clip.mp4 frames/%06d.png) and pass --video frames/"));
+    Path logFile = Files.createTempFile("dam-ffmpeg", ".log");
+    try {
+      runFfmpeg(ffmpeg, video, dir, maxFrames, logFile);
+    } finally {
+      Files.deleteIfExists(logFile);
+    }
+  }
+
+  private static void runFfmpeg(Path ffmpeg, Path video, Path dir, int maxFrames, Path logFile)
+      throws IOException {
     Process p =
         new ProcessBuilder(
                 ffmpeg.toString(),
@@ -188,18 +197,10 @@ record VideoInput(List<DamImage> frames, List<Mask> masks, int total) {
                 Integer.toString(maxFrames + 1),
                 dir.resolve("%06d.png").toString())
             .redirectErrorStream(true)
+            // to a file, not a pipe: nothing to drain while waiting, so the time limit holds
+            .redirectOutput(logFile.toFile())
             .start();
     p.getOutputStream().close();
-    // ffmpeg's messages are read on the side, so that a file it cannot finish does not hang us
-    CompletableFuture<String> out =
-        CompletableFuture.supplyAsync(
-            () -> {
-              try {
-                return new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-              } catch (IOException e) {
-                return "";
-              }
-            });
     long timeout = Long.getLong("dam.ffmpegTimeoutSeconds", 600);
     int rc;
     try {
@@ -219,8 +220,8 @@ record VideoInput(List<DamImage> frames, List<Mask> masks, int total) {
       Thread.currentThread().interrupt();
       throw new IOException("interrupted while extracting frames", e);
     }
-    String log = out.join();
     if (rc != 0) {
+      String log = new String(Files.readAllBytes(logFile), StandardCharsets.UTF_8);
       throw new InvalidInputException(
           "ffmpeg could not read --video " + video + " (exit " + rc + "): " + log.strip());
     }
