@@ -178,7 +178,8 @@ public final class ServeBench {
     DamImage image = Synthetic.image(640, 480);
     List<Region> regions = new ArrayList<>();
     for (int i = 0; i < n; i++) {
-      regions.add(Region.mask(ellipse(640, 480, (i + 0.5) / n, 0.3 + 0.4 * (i % 2))));
+      regions.add(
+          Region.mask(Synthetic.ellipse(640, 480, (i + 0.5) / n, 0.3 + 0.4 * (i % 2), 0.05, 0.1)));
     }
     GenerationOptions o = GenerationOptions.builder().temperature(0).maxNewTokens(tokens).build();
     Map<String, Object> r = new LinkedHashMap<>();
@@ -223,23 +224,6 @@ public final class ServeBench {
           same);
     }
     return r;
-  }
-
-  /** An ellipse a tenth of the image wide, centred at the given fractions of width and height. */
-  private static Mask ellipse(int w, int h, double fx, double fy) {
-    byte[] m = new byte[w * h];
-    double rx = w * 0.05;
-    double ry = h * 0.1;
-    for (int y = 0; y < h; y++) {
-      for (int x = 0; x < w; x++) {
-        double dx = (x - fx * w) / rx;
-        double dy = (y - fy * h) / ry;
-        if (dx * dx + dy * dy <= 1) {
-          m[y * w + x] = 1;
-        }
-      }
-    }
-    return Mask.of(m, w, h);
   }
 
   /**

@@ -29,15 +29,18 @@ public final class Synthetic {
    * whose focal window (3x its box) is smaller than the image, so the focal pass runs.
    */
   public static Mask mask(int w, int h) {
+    return ellipse(w, h, 0.4, 0.5, 0.1, 0.125);
+  }
+
+  /**
+   * An ellipse centred at ({@code fx} w, {@code fy} h) with radii {@code rx} w and {@code ry} h.
+   */
+  public static Mask ellipse(int w, int h, double fx, double fy, double rx, double ry) {
     byte[] m = new byte[w * h];
-    double cx = w * 0.4;
-    double cy = h * 0.5;
-    double rx = w * 0.1;
-    double ry = h * 0.125;
     for (int y = 0; y < h; y++) {
       for (int x = 0; x < w; x++) {
-        double dx = (x - cx) / rx;
-        double dy = (y - cy) / ry;
+        double dx = (x - fx * w) / (rx * w);
+        double dy = (y - fy * h) / (ry * h);
         if (dx * dx + dy * dy <= 1) {
           m[y * w + x] = 1;
         }

@@ -426,9 +426,7 @@ final class ContinuousBatcher implements AutoCloseable {
         logitsTensor = null;
       }
       kv.close();
-      for (OffHeap b : new OffHeap[] {ones, iota, stepMask, stepIds, stepPos, stepLogits}) {
-        b.close();
-      }
+      OffHeap.closeAll(new OffHeap[] {ones, iota, stepMask, stepIds, stepPos, stepLogits});
     }
   }
 }

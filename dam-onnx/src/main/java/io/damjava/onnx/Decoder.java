@@ -197,16 +197,7 @@ final class Decoder {
     if (b != null) {
       OffHeap.closeAll(b);
     }
-    b = new OffHeap[2 * dims.layers()];
-    try {
-      for (int i = 0; i < b.length; i++) {
-        b[i] = OffHeap.floats(n);
-      }
-    } catch (RuntimeException | OutOfMemoryError e) {
-      OffHeap.closeAll(b);
-      throw e;
-    }
-    return b;
+    return OffHeap.floats(2 * dims.layers(), n);
   }
 
   /** Frees the spare KV buffers; call once no generation runs. */

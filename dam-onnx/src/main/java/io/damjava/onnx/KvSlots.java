@@ -57,15 +57,7 @@ final class KvSlots implements AutoCloseable {
     }
     int newRows = Math.max(rows, minRows);
     int newCap = Math.max(capacity, minCapacity);
-    OffHeap[] next = new OffHeap[2 * layers];
-    try {
-      for (int i = 0; i < next.length; i++) {
-        next[i] = OffHeap.floats((long) newRows * kvHeads * newCap * headDim);
-      }
-    } catch (RuntimeException | OutOfMemoryError e) {
-      OffHeap.closeAll(next);
-      throw e;
-    }
+    OffHeap[] next = OffHeap.floats(2 * layers, (long) newRows * kvHeads * newCap * headDim);
     for (int i = 0; i < buffers.length; i++) {
       for (int r = 0; r < lengths.length && r < rows; r++) {
         int n = lengths[r] * headDim;

@@ -46,6 +46,23 @@ final class OffHeap implements AutoCloseable {
     return new OffHeap(n * 4, false);
   }
 
+  /**
+   * {@code count} buffers of {@code n} float32 elements each (zeroed), all or none: when one cannot
+   * be allocated, those already made are freed before the failure propagates.
+   */
+  static OffHeap[] floats(int count, long n) {
+    OffHeap[] out = new OffHeap[count];
+    try {
+      for (int i = 0; i < count; i++) {
+        out[i] = floats(n);
+      }
+    } catch (RuntimeException | OutOfMemoryError e) {
+      closeAll(out);
+      throw e;
+    }
+    return out;
+  }
+
   /** {@code n} int64 elements (zeroed). */
   static OffHeap longs(long n) {
     return new OffHeap(n * 8, true);
