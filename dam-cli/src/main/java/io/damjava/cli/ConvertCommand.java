@@ -128,8 +128,11 @@ final class ConvertCommand implements Callable<Integer> {
 
   @Option(
       names = "--vision",
-      paramLabel = "float|int8|int4",
-      description = "Storage of the vision graphs' linear layers (default: float; contrib only).")
+      paramLabel = "float|int8|int4|int8-dynamic",
+      description =
+          "Storage of the vision graphs' linear layers (default: float; contrib only)."
+              + " int8-dynamic: int8 weights and an int8 GEMM per call (DynamicQuantizeMatMul,"
+              + " CPU); see docs/conversion.md.")
   String vision;
 
   @Override
@@ -244,7 +247,9 @@ final class ConvertCommand implements Callable<Integer> {
     }
     StringBuilder allowed = new StringBuilder();
     for (E e : type.getEnumConstants()) {
-      allowed.append(allowed.length() == 0 ? "" : ", ").append(e.name().toLowerCase(Locale.ROOT));
+      allowed
+          .append(allowed.length() == 0 ? "" : ", ")
+          .append(e.name().toLowerCase(Locale.ROOT).replace('_', '-'));
     }
     throw new CommandLine.ParameterException(
         spec.commandLine(), flag + ": '" + value + "' is not one of " + allowed);

@@ -54,7 +54,12 @@ public record ConvertOptions(
     /** MatMulNBits, 8 bits, block 32. */
     INT8,
     /** MatMulNBits, 4 bits, block 32. */
-    INT4
+    INT4,
+    /**
+     * DynamicQuantizeMatMul: int8 weights per output channel, activations quantized per call
+     * ({@code int8-dynamic}; vision only, float32 compute).
+     */
+    INT8_DYNAMIC
   }
 
   public ConvertOptions {
@@ -87,6 +92,16 @@ public record ConvertOptions(
             || (vision != null && vision != Quant.FLOAT))) {
       throw new IllegalArgumentException(
           "--lm-head/--vision int8|int4 need --style contrib (MatMulNBits is a contrib op)");
+    }
+    if (lmHead == Quant.INT8_DYNAMIC) {
+      throw new IllegalArgumentException(
+          "--lm-head int8-dynamic is not offered: lm_head runs one row per decode step, where"
+              + " MatMulNBits (--lm-head int8) is the faster kernel");
+    }
+    if (vision == Quant.INT8_DYNAMIC && compute == Compute.FP16) {
+      throw new IllegalArgumentException(
+          "--vision int8-dynamic computes in float32 (DynamicQuantizeMatMul): not with --compute"
+              + " fp16");
     }
   }
 

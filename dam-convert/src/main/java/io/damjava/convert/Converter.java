@@ -216,6 +216,7 @@ public final class Converter {
       case FLOAT -> Linears.Mode.FLOAT;
       case INT8 -> Linears.Mode.Q8;
       case INT4 -> Linears.Mode.Q4;
+      case INT8_DYNAMIC -> Linears.Mode.QD8;
     };
   }
 
@@ -422,7 +423,7 @@ public final class Converter {
     if (t.equals("fp32") || t.equals("fp16") || t.equals("float")) {
       return ConvertOptions.Quant.FLOAT;
     }
-    return enumValue(ConvertOptions.Quant.class, v, opt);
+    return enumValue(ConvertOptions.Quant.class, t.replace('-', '_'), opt);
   }
 
   private static <E extends Enum<E>> E enumValue(Class<E> c, String v, String opt) {

@@ -14,6 +14,11 @@ final class Linears {
     Q8,
     /** MatMulNBits 4-bit. */
     Q4,
+    /**
+     * DynamicQuantizeMatMul: int8 weights with one scale per output channel, the activation
+     * quantized to uint8 per call (per tensor), an integer GEMM (VNNI where the CPU has it).
+     */
+    QD8,
     /** Float MatMul on the 8-bit-dequantized weights (test reference). */
     DQ8,
     /** Float MatMul on the 4-bit-dequantized weights (test reference). */
@@ -67,12 +72,45 @@ final class Linears {
                 A.i("block_size", BLOCK),
                 A.i("accuracy_level", accuracyLevel));
       }
+      case QD8 -> {
+        if (b.isFp16Compute()) {
+          throw new IllegalStateException("DynamicQuantizeMatMul takes float32 activations");
+        }
+        b.countParameters((long) out * in);
+        float[] scales = new float[out];
+        String bq =
+            b.raw(name + ".qweight", OnnxBuilder.INT8, perChannelInt8(w, out, in, scales), in, out);
+        y =
+            b.ms(
+                "DynamicQuantizeMatMul", List.of(x, bq, b.weightF32(name + ".scale", scales, out)));
+      }
       default -> throw new IllegalStateException(mode.name());
     }
     if (bias != null) {
       y = b.add(y, b.weight(name + ".bias", bias, out));
     }
     return y;
+  }
+
+  /**
+   * W {@code [out, in]} as int8 {@code [in, out]} (the B of x @ B), symmetric with one scale per
+   * output channel (max |w| / 127, written to {@code scales}); round half away from zero.
+   */
+  static java.nio.ByteBuffer perChannelInt8(float[] w, int out, int in, float[] scales) {
+    byte[] q = new byte[out * in];
+    for (int o = 0; o < out; o++) {
+      float max = 0;
+      for (int i = 0; i < in; i++) {
+        max = Math.max(max, Math.abs(w[o * in + i]));
+      }
+      float s = max > 0 ? max / 127f : 1f;
+      scales[o] = s;
+      for (int i = 0; i < in; i++) {
+        float v = w[o * in + i] / s;
+        q[i * out + o] = (byte) Math.max(-127, Math.min(127, Math.round(v)));
+      }
+    }
+    return java.nio.ByteBuffer.wrap(q);
   }
 
   static java.nio.ByteBuffer halves(float[] v) {

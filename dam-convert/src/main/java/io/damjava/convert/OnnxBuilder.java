@@ -34,6 +34,7 @@ public final class OnnxBuilder implements AutoCloseable {
   public static final int FLOAT = TensorProto.DataType.FLOAT_VALUE;
 
   public static final int UINT8 = TensorProto.DataType.UINT8_VALUE;
+  public static final int INT8 = TensorProto.DataType.INT8_VALUE;
   public static final int INT32 = TensorProto.DataType.INT32_VALUE;
   public static final int INT64 = TensorProto.DataType.INT64_VALUE;
   public static final int BOOL = TensorProto.DataType.BOOL_VALUE;

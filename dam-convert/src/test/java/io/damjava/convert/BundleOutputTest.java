@@ -117,6 +117,11 @@ class BundleOutputTest {
     assertEquals(Precision.INT4, o.precision());
     assertEquals(BundleManifest.Style.STANDARD, o.style());
     assertEquals(Variant.IMAGE_VIDEO, o.variant());
+    assertEquals(
+        ConvertOptions.Quant.INT8_DYNAMIC,
+        Converter.parse(
+                new String[] {"--checkpoint", "d", "--out", "o", "--vision", "int8-dynamic"})
+            .visionStorage());
     assertThrows(
         IllegalArgumentException.class, () -> Converter.parse(new String[] {"--out", "o"}));
     assertThrows(

@@ -199,5 +199,19 @@ class Fp16ComputeGraphTest {
                     .withStyle(Style.STANDARD)
                     .withLmHead(ConvertOptions.Quant.INT8));
     assertTrue(e3.getMessage().contains("contrib"), e3.getMessage());
+    IllegalArgumentException e4 =
+        org.junit.jupiter.api.Assertions.assertThrows(
+            IllegalArgumentException.class,
+            () -> ConvertOptions.of(ck, out).withLmHead(ConvertOptions.Quant.INT8_DYNAMIC));
+    assertTrue(e4.getMessage().contains("--lm-head int8"), e4.getMessage());
+    IllegalArgumentException e5 =
+        org.junit.jupiter.api.Assertions.assertThrows(
+            IllegalArgumentException.class,
+            () ->
+                ConvertOptions.of(ck, out)
+                    .withPrecision(Precision.FP16)
+                    .withVision(ConvertOptions.Quant.INT8_DYNAMIC)
+                    .withCompute(ConvertOptions.Compute.FP16));
+    assertTrue(e5.getMessage().contains("float32"), e5.getMessage());
   }
 }
