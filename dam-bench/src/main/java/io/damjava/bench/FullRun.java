@@ -67,7 +67,7 @@ public final class FullRun {
     }
     Files.createDirectories(out);
     ObjectNode all = JSON.createObjectNode();
-    all.put("cpu", Compare.cpuModel());
+    all.put("cpu", Machine.cpuModel());
     all.put("cores", Runtime.getRuntime().availableProcessors());
     all.put("mem_total_mb", meminfo("MemTotal") / 1024);
     all.put("command", "./dam bench full " + String.join(" ", args));
@@ -232,7 +232,7 @@ public final class FullRun {
       return r;
     }
     log("reference: fp32 PyTorch at full depth (vision, prefill, decode)");
-    String core = Compare.openblasCore();
+    String core = Machine.openblasCore();
     JsonNode res =
         lastJson(
             capture(
