@@ -245,22 +245,7 @@ public final class Compare {
   }
 
   private List<String> referenceCommand(Path ckpt, int promptLength) {
-    return List.of(
-        BenchModels.python(),
-        BenchModels.referenceDir().resolve("bench_reference.py").toString(),
-        "--checkpoint",
-        ckpt.toString(),
-        "--threads",
-        Integer.toString(threads),
-        "--context",
-        "256,1024",
-        "--reps",
-        Integer.toString(reps),
-        "--decode-tokens",
-        Integer.toString(decodeTokens),
-        "--prompt-length",
-        Integer.toString(promptLength),
-        "--random-cache");
+    return BenchModels.referenceBench(ckpt, threads, reps, decodeTokens, promptLength);
   }
 
   private JsonNode child(List<String> cmd) throws IOException, InterruptedException {

@@ -236,22 +236,8 @@ public final class FullRun {
     JsonNode res =
         lastJson(
             capture(
-                List.of(
-                    BenchModels.python(),
-                    BenchModels.referenceDir().resolve("bench_reference.py").toString(),
-                    "--checkpoint",
-                    ckpt.toString(),
-                    "--threads",
-                    Integer.toString(threads),
-                    "--context",
-                    "256,1024",
-                    "--reps",
-                    "1",
-                    "--decode-tokens",
-                    "8",
-                    "--random-cache",
-                    "--prompt-length",
-                    "304"), // the default DAM prompt with one image, as JavaStages measures
+                // 304: the default DAM prompt with one image, as JavaStages measures
+                BenchModels.referenceBench(ckpt, threads, 1, 8, 304),
                 core == null ? Map.of() : Map.of("OPENBLAS_CORETYPE", core)));
     write(out.resolve("reference.json"), res);
     return res;
