@@ -67,15 +67,8 @@ public interface FrameSource {
       throw new InvalidInputException(dir + " is not a folder of frames");
     }
     List<Path> files;
-    try (Stream<Path> s = Files.list(dir)) {
-      files =
-          s.filter(
-                  p -> {
-                    String n = p.getFileName().toString().toLowerCase(Locale.ROOT);
-                    return n.endsWith(".png") || n.endsWith(".jpg") || n.endsWith(".jpeg");
-                  })
-              .sorted()
-              .toList();
+    try {
+      files = frameFiles(dir);
     } catch (IOException e) {
       throw new InvalidInputException(
           "cannot list the frames of " + dir + ": " + e.getMessage(), e);
@@ -95,5 +88,23 @@ public interface FrameSource {
         return DamImage.read(files.get(index), limits);
       }
     };
+  }
+
+  /**
+   * The PNG and JPEG files of a folder ({@code .png}, {@code .jpg}, {@code .jpeg}, any case),
+   * sorted by file name: the frames {@link #folder} reads, in order. Empty when it holds none.
+   *
+   * @throws IOException if the folder cannot be listed
+   */
+  static List<Path> frameFiles(Path dir) throws IOException {
+    try (Stream<Path> s = Files.list(dir)) {
+      return s.filter(
+              p -> {
+                String n = p.getFileName().toString().toLowerCase(Locale.ROOT);
+                return n.endsWith(".png") || n.endsWith(".jpg") || n.endsWith(".jpeg");
+              })
+          .sorted()
+          .toList();
+    }
   }
 }

@@ -62,6 +62,9 @@ class VideoRegionTest {
       ImageIO.write(img, n.endsWith("png") ? "png" : "jpg", dir.resolve(n).toFile());
     }
     Files.writeString(dir.resolve("notes.txt"), "not a frame");
+    assertEquals(
+        List.of(dir.resolve("a.png"), dir.resolve("b.png"), dir.resolve("c.jpg")),
+        FrameSource.frameFiles(dir));
     FrameSource f = FrameSource.folder(dir);
     assertEquals(3, f.size());
     assertEquals(5, f.frame(0).width(), "a.png first");
@@ -69,6 +72,7 @@ class VideoRegionTest {
     assertThrows(InvalidInputException.class, () -> f.frame(1), "decoded when asked");
     assertThrows(IndexOutOfBoundsException.class, () -> f.frame(3));
     Path empty = Files.createDirectories(dir.resolve("empty"));
+    assertEquals(List.of(), FrameSource.frameFiles(empty));
     assertThrows(InvalidInputException.class, () -> FrameSource.folder(empty));
     assertThrows(InvalidInputException.class, () -> FrameSource.folder(dir.resolve("notes.txt")));
     assertThrows(InvalidInputException.class, () -> FrameSource.of(List.of()));

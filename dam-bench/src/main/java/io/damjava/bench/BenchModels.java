@@ -40,6 +40,31 @@ public final class BenchModels {
     return System.getProperty("dam.python", "/usr/bin/python3");
   }
 
+  /**
+   * The command that times the PyTorch reference on {@code ckpt} (tools/reference/
+   * bench_reference.py): decode on a random KV cache at contexts 256 and 1024, and the prefill of a
+   * {@code promptLength}-position prompt.
+   */
+  static List<String> referenceBench(
+      Path ckpt, int threads, int reps, int decodeTokens, int promptLength) {
+    return List.of(
+        python(),
+        referenceDir().resolve("bench_reference.py").toString(),
+        "--checkpoint",
+        ckpt.toString(),
+        "--threads",
+        Integer.toString(threads),
+        "--context",
+        "256,1024",
+        "--reps",
+        Integer.toString(reps),
+        "--decode-tokens",
+        Integer.toString(decodeTokens),
+        "--prompt-length",
+        Integer.toString(promptLength),
+        "--random-cache");
+  }
+
   /** tools/reference, looked up from the working directory and its parents. */
   public static Path referenceDir() {
     String p = System.getProperty("dam.reference");

@@ -106,22 +106,12 @@ public final class DeviceCheck {
     log("creating sessions on " + device);
     try (EngineStages e = EngineStages.open(bundle, threads, device)) {
       res.put("session_s", (System.nanoTime() - t0) / 1e9);
-      Object region = e.region(image, mask);
-      List<Object> one = List.of(region);
-      e.vision(one); // warm-up
-      res.put("vision_ms", median(reps, () -> e.vision(one)));
-      int[] ids = e.defaultPromptIds();
-      int length = e.splicedLength(ids);
-      FloatBuffer embeds = e.splice(ids, e.vision(one));
-      Runnable prefill =
-          () -> {
-            try (OrtSession.Result r = e.prefill(embeds.rewind(), length)) {
-              e.logits(r);
-            }
-          };
-      prefill.run();
+      PrefillStage p = PrefillStage.run(e, e.region(image, mask), reps);
+      res.put("vision_ms", p.visionMs()[reps / 2]);
+      int length = p.length();
+      FloatBuffer embeds = p.embeds();
       res.put("prompt_length", length);
-      res.put("prefill_ms", median(reps, prefill));
+      res.put("prefill_ms", p.prefillMs()[reps / 2]);
 
       log("decoding " + tokens + " chained greedy steps");
       ToIntFunction<float[]> argmax =
@@ -167,17 +157,6 @@ public final class DeviceCheck {
       res.put("describe_tokens_per_s", c.tokenCount() / (wall / 1000.0));
     }
     System.out.println(json.writerWithDefaultPrettyPrinter().writeValueAsString(res));
-  }
-
-  private static double median(int reps, Runnable r) {
-    double[] t = new double[reps];
-    for (int i = 0; i < reps; i++) {
-      long s = System.nanoTime();
-      r.run();
-      t[i] = (System.nanoTime() - s) / 1e6;
-    }
-    Arrays.sort(t);
-    return t[reps / 2];
   }
 
   private static void log(String s) {

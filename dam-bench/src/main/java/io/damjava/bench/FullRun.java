@@ -67,7 +67,7 @@ public final class FullRun {
     }
     Files.createDirectories(out);
     ObjectNode all = JSON.createObjectNode();
-    all.put("cpu", Compare.cpuModel());
+    all.put("cpu", Machine.cpuModel());
     all.put("cores", Runtime.getRuntime().availableProcessors());
     all.put("mem_total_mb", meminfo("MemTotal") / 1024);
     all.put("command", "./dam bench full " + String.join(" ", args));
@@ -232,26 +232,12 @@ public final class FullRun {
       return r;
     }
     log("reference: fp32 PyTorch at full depth (vision, prefill, decode)");
-    String core = Compare.openblasCore();
+    String core = Machine.openblasCore();
     JsonNode res =
         lastJson(
             capture(
-                List.of(
-                    BenchModels.python(),
-                    BenchModels.referenceDir().resolve("bench_reference.py").toString(),
-                    "--checkpoint",
-                    ckpt.toString(),
-                    "--threads",
-                    Integer.toString(threads),
-                    "--context",
-                    "256,1024",
-                    "--reps",
-                    "1",
-                    "--decode-tokens",
-                    "8",
-                    "--random-cache",
-                    "--prompt-length",
-                    "304"), // the default DAM prompt with one image, as JavaStages measures
+                // 304: the default DAM prompt with one image, as JavaStages measures
+                BenchModels.referenceBench(ckpt, threads, 1, 8, 304),
                 core == null ? Map.of() : Map.of("OPENBLAS_CORETYPE", core)));
     write(out.resolve("reference.json"), res);
     return res;

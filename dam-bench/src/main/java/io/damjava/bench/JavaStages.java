@@ -101,22 +101,10 @@ public final class JavaStages {
     res.put("kv_cache", e.sharedKv() ? "shared" : "growing");
     e.region(image, mask); // warm-up
     timed(res, "preprocess_ms", reps, 1, () -> e.region(image, mask));
-    Object region = e.region(image, mask);
-    List<Object> one = List.of(region);
-    e.vision(one);
-    timed(res, "vision_ms_per_region", reps, 1, () -> e.vision(one));
-    int[] ids = e.defaultPromptIds();
-    int length = e.splicedLength(ids);
-    var embeds = e.splice(ids, e.vision(one));
-    Runnable prefill =
-        () -> {
-          try (OrtSession.Result r = e.prefill(embeds.rewind(), length)) {
-            e.logits(r);
-          }
-        };
-    prefill.run();
-    res.put("prompt_length", length);
-    timed(res, "prompt_prefill_ms", reps, 1, prefill);
+    PrefillStage p = PrefillStage.run(e, e.region(image, mask), reps);
+    put(res, "vision_ms_per_region", p.visionMs());
+    res.put("prompt_length", p.length());
+    put(res, "prompt_prefill_ms", p.prefillMs());
     ObjectNode by = res.putObject("by_context");
     ToIntFunction<float[]> argmax =
         EngineStages.sampler(GenerationOptions.defaults().withTemperature(0), 0);
@@ -240,6 +228,11 @@ public final class JavaStages {
    * {@code per} units under {@code key} and the sample standard deviation under {@code key_sd}.
    */
   static void timed(ObjectNode out, String key, int reps, int per, Runnable r) {
+    put(out, key, sortedMs(reps, per, r));
+  }
+
+  /** Runs {@code r} {@code reps} times and returns the ms per {@code per} units of each, sorted. */
+  static double[] sortedMs(int reps, int per, Runnable r) {
     double[] t = new double[reps];
     for (int i = 0; i < reps; i++) {
       long s = System.nanoTime();
@@ -247,6 +240,14 @@ public final class JavaStages {
       t[i] = ms(System.nanoTime() - s) / per;
     }
     Arrays.sort(t);
+    return t;
+  }
+
+  /**
+   * Puts the median of sorted samples under {@code key} and their sample sd under {@code key_sd}.
+   */
+  static void put(ObjectNode out, String key, double[] t) {
+    int reps = t.length;
     double mean = Arrays.stream(t).average().orElse(Double.NaN);
     double var = Arrays.stream(t).map(x -> (x - mean) * (x - mean)).sum() / Math.max(1, reps - 1);
     out.put(key, reps % 2 == 1 ? t[reps / 2] : (t[reps / 2 - 1] + t[reps / 2]) / 2);

@@ -1,8 +1,5 @@
 package io.damjava.cli;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.damjava.api.Caption;
 import io.damjava.api.DamImage;
 import io.damjava.api.DescribeAnything;
@@ -14,7 +11,6 @@ import io.damjava.api.InvalidInputException;
 import io.damjava.api.Mask;
 import io.damjava.api.ModelLoadException;
 import io.damjava.api.Region;
-import io.damjava.api.Timings;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
@@ -254,7 +250,7 @@ final class DescribeCommand implements Callable<Integer> {
                 dam.describe(
                     DescribeRequest.of(photo, maskRegions.get(0))
                         .options(options)
-                        .listener(print(out))));
+                        .listener(CaptionOutput.print(out))));
         out.println();
       } else {
         captions = dam.describe(photo, maskRegions, options);
@@ -265,7 +261,7 @@ final class DescribeCommand implements Callable<Integer> {
         }
       }
       if (json) {
-        out.println(toJson(captions));
+        out.println(CaptionOutput.toJson(captions));
       }
       out.flush();
     }
@@ -273,13 +269,6 @@ final class DescribeCommand implements Callable<Integer> {
       RegionOverlay.write(photo, regions, described, outputImage);
     }
     return DamCli.OK;
-  }
-
-  static io.damjava.api.CaptionListener print(PrintWriter out) {
-    return delta -> {
-      out.print(delta);
-      out.flush();
-    };
   }
 
   CommandLine.ParameterException usage(String message) {
@@ -341,8 +330,12 @@ final class DescribeCommand implements Callable<Integer> {
     }
   }
 
-  private ImageLimits limits() {
+  ImageLimits limits() {
     return limits != null ? limits : ImageLimits.ofMaxPixels(maxImagePixels);
+  }
+
+  List<Region> regions() {
+    return new RegionArgs(this).regions();
   }
 
   DescribeAnything open(Device dev) {
@@ -355,85 +348,5 @@ final class DescribeCommand implements Callable<Integer> {
       b.segmenter(segmenter);
     }
     return ConsoleProgress.timed(err, bars, "loading " + bundle.getFileName(), b::build);
-  }
-
-  List<Region> regions() {
-    List<Region> regions = new ArrayList<>();
-    for (Path m : masks) {
-      regions.add(Region.mask(Mask.read(m, limits())));
-    }
-    for (String b : boxes) {
-      double[] v = numbers("--box", b, 4);
-      try {
-        regions.add(Region.box(v[0], v[1], v[2], v[3]));
-      } catch (InvalidInputException e) {
-        throw usage("--box " + b + ": " + e.getMessage());
-      }
-    }
-    for (String p : points) {
-      List<Region.Point> pts = new ArrayList<>();
-      for (String one : p.split(";")) {
-        int n = one.trim().split(",").length;
-        if (n != 2 && n != 3) {
-          throw usage("--points: expected x,y or x,y,0 (negative click), got '" + one + "'");
-        }
-        double[] v = numbers("--points", one, n);
-        if (n == 3 && v[2] != 0 && v[2] != 1) {
-          throw usage("--points: the third value is 1 (positive) or 0 (negative), got " + v[2]);
-        }
-        pts.add(new Region.Point(v[0], v[1], n == 2 || v[2] != 0));
-      }
-      try {
-        regions.add(Region.points(pts));
-      } catch (InvalidInputException e) {
-        throw usage("--points " + p + ": " + e.getMessage());
-      }
-    }
-    for (Path s : scribbles) {
-      regions.add(Region.scribble(Mask.read(s, limits())));
-    }
-    if (regions.isEmpty()) {
-      throw usage("give a region: --mask PNG, --box x0,y0,x1,y1, --points x,y or --scribble PNG");
-    }
-    return regions;
-  }
-
-  private double[] numbers(String flag, String text, int n) {
-    String[] parts = text.trim().split(",");
-    if (parts.length != n) {
-      throw usage(flag + ": expected " + n + " comma-separated numbers, got '" + text + "'");
-    }
-    double[] v = new double[n];
-    for (int i = 0; i < n; i++) {
-      try {
-        v[i] = Double.parseDouble(parts[i].trim());
-      } catch (NumberFormatException e) {
-        throw usage(flag + ": '" + parts[i].trim() + "' is not a number");
-      }
-    }
-    return v;
-  }
-
-  static String toJson(List<Caption> captions) {
-    ObjectMapper mapper = new ObjectMapper();
-    ArrayNode arr = mapper.createArrayNode();
-    for (Caption c : captions) {
-      ObjectNode o = arr.addObject();
-      o.put("text", c.text());
-      ArrayNode ids = o.putArray("tokenIds");
-      for (int id : c.tokenIds()) {
-        ids.add(id);
-      }
-      o.put("promptTokens", c.promptTokens());
-      o.put("stopReason", c.stopReason().name());
-      Timings t = c.timings();
-      ObjectNode tm = o.putObject("timingsMs");
-      tm.put("preprocess", t.preprocess().toNanos() / 1e6);
-      tm.put("vision", t.vision().toNanos() / 1e6);
-      tm.put("prefill", t.prefill().toNanos() / 1e6);
-      tm.put("decode", t.decode().toNanos() / 1e6);
-      tm.put("total", t.total().toNanos() / 1e6);
-    }
-    return (captions.size() == 1 ? arr.get(0) : arr).toPrettyString();
   }
 }

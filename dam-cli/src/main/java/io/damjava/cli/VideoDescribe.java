@@ -62,10 +62,10 @@ final class VideoDescribe {
       DescribeRequest request =
           DescribeRequest.video(input.frames(), input.masks()).options(options);
       if (!c.json) {
-        request = request.listener(DescribeCommand.print(out));
+        request = request.listener(CaptionOutput.print(out));
       }
       Caption caption = dam.describe(request);
-      out.println(c.json ? DescribeCommand.toJson(List.of(caption)) : "");
+      out.println(c.json ? CaptionOutput.toJson(List.of(caption)) : "");
       out.flush();
     }
     return DamCli.OK;
@@ -117,13 +117,12 @@ final class VideoDescribe {
             }
             DescribeRequest request = DescribeRequest.video(frames, used.masks()).options(options);
             if (!c.json) {
-              request = request.listener(DescribeCommand.print(out));
+              request = request.listener(CaptionOutput.print(out));
             }
             Caption caption = dam.describe(request);
             if (c.json) {
               ObjectNode o =
-                  (ObjectNode)
-                      new ObjectMapper().readTree(DescribeCommand.toJson(List.of(caption)));
+                  (ObjectNode) new ObjectMapper().readTree(CaptionOutput.toJson(List.of(caption)));
               ArrayNode picked = o.putArray("frames");
               for (int f : used.frames()) {
                 picked.add(f);

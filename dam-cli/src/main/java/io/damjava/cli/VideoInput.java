@@ -15,7 +15,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
@@ -129,20 +128,11 @@ record VideoInput(List<DamImage> frames, List<Mask> masks, int total) {
     if (!Files.isDirectory(dir)) {
       throw new InvalidInputException(what + " is not a folder of images");
     }
-    try (Stream<Path> s = Files.list(dir)) {
-      List<Path> l =
-          s.filter(
-                  p -> {
-                    String n = p.getFileName().toString().toLowerCase(Locale.ROOT);
-                    return n.endsWith(".png") || n.endsWith(".jpg") || n.endsWith(".jpeg");
-                  })
-              .sorted()
-              .toList();
-      if (l.isEmpty()) {
-        throw new InvalidInputException(what + " holds no PNG or JPEG images");
-      }
-      return l;
+    List<Path> l = FrameSource.frameFiles(dir);
+    if (l.isEmpty()) {
+      throw new InvalidInputException(what + " holds no PNG or JPEG images");
     }
+    return l;
   }
 
   /** Finds an executable on the PATH of the given environment. */

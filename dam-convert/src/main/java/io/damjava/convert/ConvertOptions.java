@@ -5,6 +5,7 @@ import io.damjava.onnx.bundle.BundleManifest.Precision;
 import io.damjava.onnx.bundle.BundleManifest.Style;
 import io.damjava.onnx.bundle.BundleManifest.Variant;
 import java.nio.file.Path;
+import java.util.function.Consumer;
 
 /**
  * What to convert and how.
@@ -158,48 +159,95 @@ public record ConvertOptions(
     return new ConvertOptions(checkpoint, null, out, Precision.FP32, Style.CONTRIB, null, null);
   }
 
+  /** A copy with another weight precision (an unset lm_head / vision storage follows it). */
   public ConvertOptions withPrecision(Precision p) {
-    return new ConvertOptions(
-        checkpoint, from, out, p, style, variant, progress, kvCache, compute, lmHead, vision);
+    return with(c -> c.precision = p);
   }
 
+  /** A copy with another operator style. */
   public ConvertOptions withStyle(Style s) {
-    return new ConvertOptions(
-        checkpoint, from, out, precision, s, variant, progress, kvCache, compute, lmHead, vision);
+    return with(c -> c.style = s);
   }
 
+  /** A copy with another variant; null guesses it from the folder/repo name. */
   public ConvertOptions withVariant(Variant v) {
-    return new ConvertOptions(
-        checkpoint, from, out, precision, style, v, progress, kvCache, compute, lmHead, vision);
+    return with(c -> c.variant = v);
   }
 
+  /** A copy writing to another bundle directory. */
   public ConvertOptions withOut(Path o) {
-    return new ConvertOptions(
-        checkpoint, from, o, precision, style, variant, progress, kvCache, compute, lmHead, vision);
+    return with(c -> c.out = o);
   }
 
+  /** A copy with another KV cache layout. */
   public ConvertOptions withKvCache(KvCache k) {
-    return new ConvertOptions(
-        checkpoint, from, out, precision, style, variant, progress, k, compute, lmHead, vision);
+    return with(c -> c.kvCache = k);
   }
 
+  /** A copy reporting progress elsewhere. */
   public ConvertOptions withProgress(Progress p) {
-    return new ConvertOptions(
-        checkpoint, from, out, precision, style, variant, p, kvCache, compute, lmHead, vision);
+    return with(c -> c.progress = p);
   }
 
+  /** A copy with another compute type. */
   public ConvertOptions withCompute(Compute c) {
-    return new ConvertOptions(
-        checkpoint, from, out, precision, style, variant, progress, kvCache, c, lmHead, vision);
+    return with(x -> x.compute = c);
   }
 
+  /** A copy with another lm_head storage. */
   public ConvertOptions withLmHead(Quant q) {
-    return new ConvertOptions(
-        checkpoint, from, out, precision, style, variant, progress, kvCache, compute, q, vision);
+    return with(c -> c.lmHead = q);
   }
 
+  /** A copy with another vision storage. */
   public ConvertOptions withVision(Quant q) {
+    return with(c -> c.vision = q);
+  }
+
+  /** A copy of these options with {@code change} applied, checked as a new one is. */
+  private ConvertOptions with(Consumer<Copy> change) {
+    Copy c = new Copy(this);
+    change.accept(c);
     return new ConvertOptions(
-        checkpoint, from, out, precision, style, variant, progress, kvCache, compute, lmHead, q);
+        c.checkpoint,
+        c.from,
+        c.out,
+        c.precision,
+        c.style,
+        c.variant,
+        c.progress,
+        c.kvCache,
+        c.compute,
+        c.lmHead,
+        c.vision);
+  }
+
+  /** The fields of a copy in the making: each with-method changes one of them. */
+  private static final class Copy {
+    Path checkpoint;
+    String from;
+    Path out;
+    Precision precision;
+    Style style;
+    Variant variant;
+    Progress progress;
+    KvCache kvCache;
+    Compute compute;
+    Quant lmHead;
+    Quant vision;
+
+    Copy(ConvertOptions o) {
+      checkpoint = o.checkpoint;
+      from = o.from;
+      out = o.out;
+      precision = o.precision;
+      style = o.style;
+      variant = o.variant;
+      progress = o.progress;
+      kvCache = o.kvCache;
+      compute = o.compute;
+      lmHead = o.lmHead;
+      vision = o.vision;
+    }
   }
 }

@@ -17,7 +17,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
 import java.util.stream.Stream;
 
 /**
@@ -26,13 +25,6 @@ import java.util.stream.Stream;
  * temporary folder next to the output and moved into place at the end.
  */
 public final class Converter {
-  static final String IMAGE_QUERY = "Describe the masked region in detail.";
-  static final String JOINT_IMAGE_QUERY =
-      "Given the image above, describe the object in the masked region.";
-  static final String JOINT_VIDEO_QUERY =
-      "Given the video in the form of a sequence of frames above, describe the object in the masked"
-          + " region in the video in detail.";
-
   static final String VISION_CONTEXT = "vision_context.onnx";
   static final String VISION_DATA = "vision.onnx.data";
   static final String VISION_FOCAL = "vision_focal.onnx";
@@ -166,7 +158,8 @@ public final class Converter {
         p.step("checksums");
         List<BundleManifest.FileEntry> files = checksums(tmp);
         BundleManifest m =
-            manifest(name, variant, o.precision(), o.style(), o.kvCache(), fp16Compute, c, files);
+            ConvertedManifest.of(
+                name, variant, o.precision(), o.style(), o.kvCache(), fp16Compute, c, files);
         ManifestIo.write(tmp, m);
       }
       long bytes = 0;
@@ -224,94 +217,6 @@ public final class Converter {
   static Variant guessVariant(String name) {
     String n = name.toLowerCase(Locale.ROOT);
     return n.contains("video") || n.contains("joint") ? Variant.IMAGE_VIDEO : Variant.IMAGE;
-  }
-
-  static BundleManifest manifest(
-      String name,
-      Variant variant,
-      Precision precision,
-      Style style,
-      BundleManifest.KvCache kvCache,
-      boolean fp16Kv,
-      Checkpoint c,
-      List<BundleManifest.FileEntry> files) {
-    CheckpointConfigs.Llm l = c.llm();
-    CheckpointConfigs.Vision v = c.vision();
-    int grid = v.imageSize() / v.patchSize();
-    int merged = (grid + 1) / 2;
-    var dims =
-        new BundleManifest.Dims(
-            v.imageSize(),
-            v.patchSize(),
-            grid * grid,
-            v.hidden(),
-            merged * merged,
-            l.hidden(),
-            l.layers(),
-            l.heads(),
-            l.kvHeads(),
-            l.headDim(),
-            l.vocab(),
-            l.maxPositions(),
-            fp16Kv ? "float16" : "float32",
-            kvCache);
-    var pre =
-        new BundleManifest.Preprocess(
-            c.preprocessor().mean(),
-            c.preprocessor().std(),
-            "bicubic",
-            3,
-            48,
-            c.root().aspectRatio());
-    boolean joint = variant == Variant.IMAGE_VIDEO;
-    var prompt =
-        new BundleManifest.Prompt(
-            "v1", joint ? JOINT_IMAGE_QUERY : IMAGE_QUERY, joint ? JOINT_VIDEO_QUERY : "", -200);
-    var graphs =
-        new BundleManifest.Graphs(
-            new BundleManifest.GraphSpec(
-                VISION_CONTEXT,
-                Map.of("pixels", VisionGraphs.PIXELS),
-                Map.of("features", VisionGraphs.CONTEXT)),
-            new BundleManifest.GraphSpec(
-                VISION_FOCAL,
-                Map.of("pixels", VisionGraphs.PIXELS, "context", VisionGraphs.CONTEXT),
-                Map.of("features", VisionGraphs.FOCAL)),
-            new BundleManifest.GraphSpec(
-                PROJECTOR,
-                Map.of("features", VisionGraphs.FEATURES),
-                Map.of("embeds", VisionGraphs.IMAGE_EMBEDS)),
-            new BundleManifest.GraphSpec(
-                EMBED, Map.of("ids", VisionGraphs.IDS), Map.of("embeds", VisionGraphs.EMBEDS)),
-            new BundleManifest.GraphSpec(
-                DECODER,
-                Map.of(
-                    "embeds", DecoderGraph.EMBEDS,
-                    "attentionMask", DecoderGraph.MASK,
-                    "positionIds", DecoderGraph.POS,
-                    "pastKey", DecoderGraph.PAST_KEY,
-                    "pastValue", DecoderGraph.PAST_VALUE),
-                Map.of(
-                    "logits", DecoderGraph.LOGITS,
-                    "presentKey", DecoderGraph.PRESENT_KEY,
-                    "presentValue", DecoderGraph.PRESENT_VALUE)));
-    return new BundleManifest(
-        BundleManifest.FORMAT_VERSION,
-        name,
-        variant,
-        precision,
-        style,
-        dims,
-        pre,
-        prompt,
-        // generation_config.json's eos_token_id and top_k win, as in transformers' generate;
-        // temperature/top_p/max_new_tokens are the ones describe_anything_model.py passes.
-        new BundleManifest.Tokens(
-            l.bos(), c.generation().eos() != null ? c.generation().eos() : l.eos(), l.pad()),
-        new BundleManifest.Generation(0.2, 0.5, c.generation().topK(), 512),
-        TOKENIZER,
-        graphs,
-        files);
   }
 
   /** SHA-256 of every file in the folder, sorted by name. */

@@ -1,13 +1,25 @@
 package io.damjava.onnx;
 
-import ai.onnxruntime.NodeInfo;
-import ai.onnxruntime.OnnxJavaType;
+import static io.damjava.onnx.SamGraphIo.HAS_MASK_INPUT;
+import static io.damjava.onnx.SamGraphIo.IMAGE_EMBEDDINGS;
+import static io.damjava.onnx.SamGraphIo.IMAGE_PE;
+import static io.damjava.onnx.SamGraphIo.INPUT_BOXES;
+import static io.damjava.onnx.SamGraphIo.INPUT_LABELS;
+import static io.damjava.onnx.SamGraphIo.INPUT_POINTS;
+import static io.damjava.onnx.SamGraphIo.IOU_PREDICTIONS;
+import static io.damjava.onnx.SamGraphIo.IOU_SCORES;
+import static io.damjava.onnx.SamGraphIo.LOW_RES_MASKS;
+import static io.damjava.onnx.SamGraphIo.MASK_INPUT;
+import static io.damjava.onnx.SamGraphIo.ORIG_IM_SIZE;
+import static io.damjava.onnx.SamGraphIo.POINT_COORDS;
+import static io.damjava.onnx.SamGraphIo.POINT_LABELS;
+import static io.damjava.onnx.SamGraphIo.PRED_MASKS;
+
 import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OnnxTensorLike;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
-import ai.onnxruntime.TensorInfo;
 import io.damjava.api.DamImage;
 import io.damjava.api.InferenceException;
 import io.damjava.api.InvalidBundleException;
@@ -48,40 +60,12 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * docs/segmentation.md lists the public exports that load.
  */
 public final class Segmenter implements RegionSegmenter {
-  // HF split (Optimum / transformers.js) decoder I/O
-  static final String INPUT_POINTS = "input_points"; // (B, P, N, 2) float32
-  static final String INPUT_LABELS = "input_labels"; // (B, P, N) int64
-  static final String INPUT_BOXES = "input_boxes"; // (B, P, 4) float32, optional
-  static final String IMAGE_EMBEDDINGS = "image_embeddings"; // (B, 256, 64, 64) float32
-  static final String IMAGE_PE = "image_positional_embeddings"; // (B, 256, 64, 64) float32
-  static final String IOU_SCORES = "iou_scores"; // (B, P, 3) float32
-  static final String PRED_MASKS = "pred_masks"; // (B, P, 3, 256, 256) float32
-  // segment-anything export_onnx_model.py decoder I/O
-  static final String POINT_COORDS = "point_coords"; // (1, N, 2) float32
-  static final String POINT_LABELS = "point_labels"; // (1, N) float32
-  static final String MASK_INPUT = "mask_input"; // (1, 1, 256, 256) float32
-  static final String HAS_MASK_INPUT = "has_mask_input"; // (1) float32
-  static final String ORIG_IM_SIZE = "orig_im_size"; // (2) float32
-  static final String IOU_PREDICTIONS = "iou_predictions"; // (1, K) float32
-  static final String LOW_RES_MASKS = "low_res_masks"; // (1, K, 256, 256) float32
-
-  private static final List<String> HF_INPUTS =
-      List.of(INPUT_POINTS, INPUT_LABELS, IMAGE_EMBEDDINGS, IMAGE_PE);
-  private static final List<String> HF_OUTPUTS = List.of(IOU_SCORES, PRED_MASKS);
-  private static final List<String> SAM_INPUTS =
-      List.of(
-          IMAGE_EMBEDDINGS, POINT_COORDS, POINT_LABELS, MASK_INPUT, HAS_MASK_INPUT, ORIG_IM_SIZE);
-  private static final List<String> SAM_OUTPUTS = List.of(IOU_PREDICTIONS, LOW_RES_MASKS);
-
   private final SamManifest manifest;
   private final SamProcessor processor;
   private final OrtEnvironment env;
   private final OrtSession encoder;
   private final OrtSession decoder;
-  private final String encoderInput;
-  private final boolean boxes; // HF decoder declares input_boxes
-  private final boolean labels32; // HF input_labels is int32 rather than int64
-  private final long[] maskInputShape; // SAM layout
+  private final SamGraphIo io;
   private final AtomicBoolean closed = new AtomicBoolean();
 
   private Segmenter(
@@ -91,81 +75,7 @@ public final class Segmenter implements RegionSegmenter {
     this.env = env;
     this.encoder = encoder;
     this.decoder = decoder;
-    try {
-      if (encoder.getInputNames().size() != 1) {
-        throw new InvalidBundleException(
-            "segmenter encoder "
-                + manifest.encoder()
-                + " must have one input (pixel_values), it has "
-                + encoder.getInputNames());
-      }
-      this.encoderInput = encoder.getInputNames().iterator().next();
-      Map<String, NodeInfo> in = decoder.getInputInfo();
-      List<String> need = manifest.layout() == SamManifest.Layout.HF_SPLIT ? HF_INPUTS : SAM_INPUTS;
-      List<String> out =
-          manifest.layout() == SamManifest.Layout.HF_SPLIT ? HF_OUTPUTS : SAM_OUTPUTS;
-      for (String n : need) {
-        if (!in.containsKey(n)) {
-          throw new InvalidBundleException(
-              "segmenter decoder "
-                  + manifest.decoder()
-                  + " has no input "
-                  + n
-                  + " required by layout "
-                  + manifest.layout()
-                  + " (its inputs: "
-                  + in.keySet()
-                  + ")");
-        }
-      }
-      for (String n : out) {
-        if (!decoder.getOutputNames().contains(n)) {
-          throw new InvalidBundleException(
-              "segmenter decoder "
-                  + manifest.decoder()
-                  + " has no output "
-                  + n
-                  + " required by layout "
-                  + manifest.layout());
-        }
-      }
-      for (String n : in.keySet()) {
-        if (!need.contains(n) && !INPUT_BOXES.equals(n)) {
-          throw new InvalidBundleException(
-              "segmenter decoder " + manifest.decoder() + " has an unknown input " + n);
-        }
-      }
-      this.boxes = manifest.layout() == SamManifest.Layout.HF_SPLIT && in.containsKey(INPUT_BOXES);
-      this.labels32 =
-          manifest.layout() == SamManifest.Layout.HF_SPLIT
-              && ((TensorInfo) in.get(INPUT_LABELS).getInfo()).type == OnnxJavaType.INT32;
-      long[] mi = new long[] {1, 1, 256, 256};
-      if (manifest.layout() == SamManifest.Layout.SAM_ONNX) {
-        long[] declared = ((TensorInfo) in.get(MASK_INPUT).getInfo()).getShape();
-        for (int i = 0; i < Math.min(4, declared.length); i++) {
-          if (declared[i] > 0) {
-            mi[i] = declared[i];
-          }
-        }
-      }
-      this.maskInputShape = mi;
-      for (String n : List.of(IMAGE_EMBEDDINGS, IMAGE_PE)) {
-        if (in.containsKey(n)
-            && !encoder.getOutputNames().contains(n)
-            && !(n.equals(IMAGE_EMBEDDINGS) && encoder.getOutputNames().size() == 1)) {
-          throw new InvalidBundleException(
-              "segmenter encoder "
-                  + manifest.encoder()
-                  + " has no output "
-                  + n
-                  + " (its outputs: "
-                  + encoder.getOutputNames()
-                  + ")");
-        }
-      }
-    } catch (OrtException e) {
-      throw new ModelLoadException("cannot read the segmenter graphs' inputs: " + e, e);
-    }
+    this.io = SamGraphIo.check(manifest, encoder, decoder);
   }
 
   /**
@@ -228,7 +138,7 @@ public final class Segmenter implements RegionSegmenter {
     int w = image.width();
     Mask[] out = new Mask[regions.size()];
     List<Integer> pending = new ArrayList<>();
-    List<Prompt> prompts = new ArrayList<>();
+    List<SamPrompt> prompts = new ArrayList<>();
     for (int i = 0; i < regions.size(); i++) {
       Region r = regions.get(i);
       r.validateFor(w, h);
@@ -248,63 +158,24 @@ public final class Segmenter implements RegionSegmenter {
     return List.of(out);
   }
 
-  /**
-   * A prompt in the resized frame: clicks (x, y, label) and/or one box (x0, y0, x1, y1).
-   *
-   * @param points (N, 2) flattened, scaled
-   * @param labels (N) 1 positive, 0 negative
-   * @param box (4) scaled, or null
-   */
-  record Prompt(double[] points, int[] labels, double[] box) {
-    int count() {
-      return labels.length;
+  SamPrompt prompt(Region r, int h, int w) {
+    if (r instanceof Region.BoxRegion
+        && manifest.layout() == SamManifest.Layout.HF_SPLIT
+        && !io.boxes()) {
+      throw new InvalidInputException(
+          "the segmenter's decoder ("
+              + manifest.decoder()
+              + ") has no input "
+              + INPUT_BOXES
+              + ", so it cannot take a box: pass points, or use an export with "
+              + INPUT_BOXES
+              + " or the segment-anything layout");
     }
-  }
-
-  Prompt prompt(Region r, int h, int w) {
-    if (r instanceof Region.BoxRegion b) {
-      if (manifest.layout() == SamManifest.Layout.HF_SPLIT && !boxes) {
-        throw new InvalidInputException(
-            "the segmenter's decoder ("
-                + manifest.decoder()
-                + ") has no input "
-                + INPUT_BOXES
-                + ", so it cannot take a box: pass points, or use an export with "
-                + INPUT_BOXES
-                + " or the segment-anything layout");
-      }
-      double[] p0 = processor.scale(b.x0(), b.y0(), h, w);
-      double[] p1 = processor.scale(b.x1(), b.y1(), h, w);
-      return new Prompt(new double[0], new int[0], new double[] {p0[0], p0[1], p1[0], p1[1]});
-    }
-    List<double[]> xy = new ArrayList<>();
-    List<Integer> lab = new ArrayList<>();
-    if (r instanceof Region.PointsRegion pr) {
-      for (Region.Point p : pr.points()) {
-        xy.add(new double[] {p.x(), p.y()});
-        lab.add(p.positive() ? 1 : 0);
-      }
-    } else if (r instanceof Region.ScribbleRegion sr) {
-      for (int[] p : ScribblePoints.choose(sr.stroke())) {
-        xy.add(new double[] {p[0], p[1]});
-        lab.add(1);
-      }
-    } else {
-      throw new IllegalStateException("not a prompt: " + r);
-    }
-    double[] pts = new double[xy.size() * 2];
-    int[] labels = new int[xy.size()];
-    for (int i = 0; i < labels.length; i++) {
-      double[] s = processor.scale(xy.get(i)[0], xy.get(i)[1], h, w);
-      pts[2 * i] = s[0];
-      pts[2 * i + 1] = s[1];
-      labels[i] = lab.get(i);
-    }
-    return new Prompt(pts, labels, null);
+    return SamPrompt.of(r, h, w, processor);
   }
 
   private List<Mask> segment(
-      DamImage image, List<Prompt> prompts, List<Region> regions, List<Integer> index) {
+      DamImage image, List<SamPrompt> prompts, List<Region> regions, List<Integer> index) {
     int h = image.height();
     int w = image.width();
     int s = processor.padSize();
@@ -315,7 +186,7 @@ public final class Segmenter implements RegionSegmenter {
             Graphs.run(
                 encoder,
                 "segmenter encoder",
-                Map.of(encoderInput, pixelScope.floats(pixels, 1, 3, s, s)))) {
+                Map.of(io.encoderInput(), pixelScope.floats(pixels, 1, 3, s, s)))) {
       Map<String, OnnxTensorLike> embeddings = new HashMap<>();
       embeddings.put(
           IMAGE_EMBEDDINGS,
@@ -352,20 +223,20 @@ public final class Segmenter implements RegionSegmenter {
 
   private void decodeHf(
       Map<String, OnnxTensorLike> embeddings,
-      List<Prompt> prompts,
+      List<SamPrompt> prompts,
       List<Integer> group,
       int h,
       int w,
       Mask[] out) {
     int p = group.size();
-    Prompt first = prompts.get(group.get(0));
+    SamPrompt first = prompts.get(group.get(0));
     boolean box = first.box() != null;
     int n = first.count();
     float[] pts = new float[p * n * 2];
     long[] labs = new long[p * n];
     float[] bx = new float[box ? p * 4 : 0];
     for (int k = 0; k < p; k++) {
-      Prompt q = prompts.get(group.get(k));
+      SamPrompt q = prompts.get(group.get(k));
       for (int i = 0; i < n * 2; i++) {
         pts[k * n * 2 + i] = (float) q.points()[i];
       }
@@ -381,8 +252,8 @@ public final class Segmenter implements RegionSegmenter {
     try (TensorScope made = new TensorScope(env)) {
       Map<String, OnnxTensorLike> in = new LinkedHashMap<>(embeddings);
       in.put(INPUT_POINTS, made.floats(pts, 1, p, n, 2));
-      in.put(INPUT_LABELS, labels32 ? made.ints(labs, 1, p, n) : made.longs(labs, 1, p, n));
-      if (boxes) {
+      in.put(INPUT_LABELS, io.labels32() ? made.ints(labs, 1, p, n) : made.longs(labs, 1, p, n));
+      if (io.boxes()) {
         in.put(INPUT_BOXES, made.floats(bx, 1, box ? p : 0, 4));
       }
       try (OrtSession.Result r = Graphs.run(decoder, "segmenter decoder", in)) {
@@ -414,7 +285,7 @@ public final class Segmenter implements RegionSegmenter {
     }
   }
 
-  private Mask decodeSam(Map<String, OnnxTensorLike> embeddings, Prompt q, int h, int w) {
+  private Mask decodeSam(Map<String, OnnxTensorLike> embeddings, SamPrompt q, int h, int w) {
     int n = q.box() != null ? q.count() + 2 : q.count() + 1;
     float[] pts = new float[n * 2];
     float[] labs = new float[n];
@@ -433,7 +304,7 @@ public final class Segmenter implements RegionSegmenter {
     } else {
       labs[j] = -1; // the export's padding point (0, 0), as SamPredictor does without a box
     }
-    long[] mi = maskInputShape;
+    long[] mi = io.maskInputShape();
     try (TensorScope made = new TensorScope(env)) {
       Map<String, OnnxTensorLike> in = new LinkedHashMap<>(embeddings);
       in.put(POINT_COORDS, made.floats(pts, 1, n, 2));

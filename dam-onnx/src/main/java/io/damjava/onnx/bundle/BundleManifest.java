@@ -1,11 +1,13 @@
 package io.damjava.onnx.bundle;
 
+import static io.damjava.onnx.bundle.ManifestRules.bad;
+import static io.damjava.onnx.bundle.ManifestRules.nonBlank;
+
 import com.fasterxml.jackson.annotation.JacksonInject;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.annotation.JsonPropertyOrder;
 import com.fasterxml.jackson.annotation.OptBoolean;
-import io.damjava.api.InvalidBundleException;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -67,23 +69,9 @@ public record BundleManifest(
   public static final int FORMAT_VERSION = 1;
 
   public BundleManifest {
-    if (formatVersion != FORMAT_VERSION) {
-      throw bad("formatVersion", formatVersion, "this runtime reads version " + FORMAT_VERSION);
-    }
-    nonBlank("modelName", modelName);
-    nonBlank("tokenizer", tokenizer);
-    if (dims.kvCache() == KvCache.SHARED && style != Style.CONTRIB) {
-      throw bad("dims.kvCache", "shared", "needs style contrib (GroupQueryAttention)");
-    }
+    ManifestRules.header(formatVersion, modelName, tokenizer, style, dims);
     files = List.copyOf(files);
-    for (GraphSpec g : graphs.all().values()) {
-      if (files.stream().noneMatch(f -> f.path().equals(g.file()))) {
-        throw bad("files", g.file(), "the graph file is not listed with a checksum");
-      }
-    }
-    if (files.stream().noneMatch(f -> f.path().equals(tokenizer))) {
-      throw bad("files", tokenizer, "the tokenizer file is not listed with a checksum");
-    }
+    ManifestRules.listed(graphs, tokenizer, files);
   }
 
   /** The checkpoint kind. */
@@ -138,19 +126,6 @@ public record BundleManifest(
 
     /** The injection id that supplies {@link #GROWING} when {@code dims.kvCache} is absent. */
     public static final String DEFAULT_ID = "dims.kvCache";
-
-    /** Excludes the default from written manifests, so default bundles keep their old bytes. */
-    static final class OmitDefault {
-      @Override
-      public boolean equals(Object o) {
-        return o == null || o == GROWING;
-      }
-
-      @Override
-      public int hashCode() {
-        return 0;
-      }
-    }
   }
 
   /**
@@ -186,7 +161,9 @@ public record BundleManifest(
       int vocabSize,
       int maxPositions,
       String kvDtype,
-      @JsonInclude(value = JsonInclude.Include.CUSTOM, valueFilter = KvCache.OmitDefault.class)
+      @JsonInclude(
+              value = JsonInclude.Include.CUSTOM,
+              valueFilter = ManifestIo.OmitGrowingKvCache.class)
           KvCache kvCache) {
     /** Dimensions with the default {@link KvCache#GROWING} layout. */
     public Dims(
@@ -239,41 +216,6 @@ public record BundleManifest(
         int maxPositions,
         String kvDtype,
         @JacksonInject(value = KvCache.DEFAULT_ID, useInput = OptBoolean.TRUE) KvCache kvCache) {
-      positive("dims.imageSize", imageSize);
-      positive("dims.patchSize", patchSize);
-      positive("dims.visionHidden", visionHidden);
-      positive("dims.hidden", hidden);
-      positive("dims.layers", layers);
-      positive("dims.heads", heads);
-      positive("dims.kvHeads", kvHeads);
-      positive("dims.headDim", headDim);
-      positive("dims.vocabSize", vocabSize);
-      positive("dims.maxPositions", maxPositions);
-      // A stride-patchSize convolution without padding: 384 / 14 gives a 27x27 grid (the last 6
-      // pixel rows and columns are never seen), as in SigLIP.
-      int grid = imageSize / patchSize;
-      if (visionTokens != grid * grid) {
-        throw bad(
-            "dims.visionTokens",
-            visionTokens,
-            "expected floor(imageSize/patchSize)^2 = " + grid * grid);
-      }
-      int merged = (grid + 1) / 2;
-      if (imageTokens != merged * merged) {
-        throw bad("dims.imageTokens", imageTokens, "expected ceil(grid/2)^2 = " + merged * merged);
-      }
-      if (heads % kvHeads != 0) {
-        throw bad("dims.kvHeads", kvHeads, "must divide dims.heads " + heads);
-      }
-      if (!kvDtype.equals("float32") && !kvDtype.equals("float16")) {
-        throw bad("dims.kvDtype", kvDtype, "must be float32 or float16");
-      }
-      if (kvCache == null) {
-        throw bad("dims.kvCache", null, "must be growing or shared");
-      }
-      if (kvCache == KvCache.SHARED && !kvDtype.equals("float32")) {
-        throw bad("dims.kvCache", "shared", "needs dims.kvDtype float32");
-      }
       this.imageSize = imageSize;
       this.patchSize = patchSize;
       this.visionTokens = visionTokens;
@@ -288,6 +230,7 @@ public record BundleManifest(
       this.maxPositions = maxPositions;
       this.kvDtype = kvDtype;
       this.kvCache = kvCache;
+      ManifestRules.dims(this);
     }
 
     /** The same dimensions with another KV cache layout. */
@@ -330,20 +273,7 @@ public record BundleManifest(
     public Preprocess {
       imageMean = List.copyOf(imageMean);
       imageStd = List.copyOf(imageStd);
-      if (imageMean.size() != 3) {
-        throw bad("preprocess.imageMean", imageMean, "needs 3 values");
-      }
-      if (imageStd.size() != 3 || imageStd.stream().anyMatch(s -> !(s > 0))) {
-        throw bad("preprocess.imageStd", imageStd, "needs 3 positive values");
-      }
-      if (!resample.equals("bicubic")) {
-        throw bad("preprocess.resample", resample, "only bicubic is supported");
-      }
-      if (!aspectRatio.equals("resize")) {
-        throw bad("preprocess.aspectRatio", aspectRatio, "only resize is supported");
-      }
-      positive("preprocess.cropFactor", cropFactor);
-      positive("preprocess.minBox", minBox);
+      ManifestRules.preprocess(imageMean, imageStd, resample, cropFactor, minBox, aspectRatio);
     }
   }
 
@@ -467,33 +397,7 @@ public record BundleManifest(
    */
   public record FileEntry(String path, long bytes, String sha256) {
     public FileEntry {
-      nonBlank("files[].path", path);
-      if (path.startsWith("/") || path.contains("..") || path.contains("\\")) {
-        throw bad("files[].path", path, "must be a plain relative path inside the bundle");
-      }
-      if (bytes < 0) {
-        throw bad("files[].bytes", bytes, "must be >= 0");
-      }
-      if (sha256 == null || !sha256.matches("[0-9a-f]{64}")) {
-        throw bad("files[].sha256", sha256, "must be 64 lowercase hex digits");
-      }
-    }
-  }
-
-  static InvalidBundleException bad(String path, Object value, String why) {
-    return new InvalidBundleException(
-        "invalid bundle manifest: " + path + " = " + value + ": " + why);
-  }
-
-  private static void positive(String path, int v) {
-    if (v <= 0) {
-      throw bad(path, v, "must be > 0");
-    }
-  }
-
-  private static void nonBlank(String path, String v) {
-    if (v == null || v.isBlank()) {
-      throw bad(path, v, "must not be empty");
+      ManifestRules.fileEntry(path, bytes, sha256);
     }
   }
 }

@@ -107,4 +107,20 @@ public final class ManifestIo {
     }
     return sb.toString();
   }
+
+  /**
+   * The {@code dims.kvCache} filter of {@link BundleManifest.Dims}: excludes the default {@code
+   * growing} from written manifests, so default bundles keep their old bytes.
+   */
+  static final class OmitGrowingKvCache {
+    @Override
+    public boolean equals(Object o) {
+      return o == null || o == BundleManifest.KvCache.GROWING;
+    }
+
+    @Override
+    public int hashCode() {
+      return 0;
+    }
+  }
 }
