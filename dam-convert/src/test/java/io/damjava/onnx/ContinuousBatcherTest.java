@@ -225,10 +225,33 @@ class ContinuousBatcherTest {
       // one sequence first (a 1-row cache), then rounds of six: the cache grows, once
       submit(b, name, reqs.get(0), null).await(null);
       for (int round = 0; round < afterRound.length; round++) {
+        // the first row's first sample waits until all six are queued, so every round has the
+        // same six live rows (otherwise a round that happens to overlap less grows the cache
+        // later, and the comparison measures scheduling, not freeing)
+        java.util.concurrent.CountDownLatch queued = new java.util.concurrent.CountDownLatch(1);
+        Req first = reqs.get(0);
+        Sampler inner = Samplers.of(first.options(), first.options().seed().orElse(0));
+        Sampler gated =
+            l -> {
+              try {
+                queued.await();
+              } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+              }
+              return inner.sample(l);
+            };
         List<BatchedSequence> ps = new ArrayList<>();
-        for (Req q : reqs) {
+        ps.add(
+            b.submit(
+                splice(name, first),
+                length(name, first),
+                first.options().maxNewTokens(),
+                gated,
+                null));
+        for (Req q : reqs.subList(1, reqs.size())) {
           ps.add(submit(b, name, q, null));
         }
+        queued.countDown();
         for (BatchedSequence p : ps) {
           p.await(null);
         }
