@@ -122,17 +122,18 @@ final class ConvertCommand implements Callable<Integer> {
       names = "--lm-head",
       paramLabel = "float|int8|int4",
       description =
-          "lm_head storage (default: float; contrib only). See docs/conversion.md for the"
-              + " measured logit error.")
+          "lm_head storage (default: int8 for --precision int8/int4 computing in fp32, float"
+              + " otherwise; contrib only). See docs/conversion.md for the measured logit error.")
   String lmHead;
 
   @Option(
       names = "--vision",
       paramLabel = "float|int8|int4|int8-dynamic",
       description =
-          "Storage of the vision graphs' linear layers (default: float; contrib only)."
-              + " int8-dynamic: int8 weights and an int8 GEMM per call (DynamicQuantizeMatMul,"
-              + " CPU); see docs/conversion.md.")
+          "Storage of the vision graphs' linear layers (default: int8-dynamic for --precision"
+              + " int8/int4 computing in fp32, float otherwise; contrib only). int8-dynamic: int8"
+              + " weights and an int8 GEMM per call (DynamicQuantizeMatMul, CPU); see"
+              + " docs/conversion.md.")
   String vision;
 
   @Override
