@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Write a random SAM 2.1 video checkpoint in the Hugging Face transformers layout (model_type sam2_video).
 
-  make_sam2_checkpoint.py --preset tiny|hiera-tiny --out DIR [--seed N] [--dtype f16|f32]
+  make_sam2_checkpoint.py --preset tiny|hiera-tiny|hiera-base-plus --out DIR [--seed N] [--dtype f16|f32]
 
 Files: config.json (the Sam2VideoConfig fields, nested vision_config / backbone_config /
 prompt_encoder_config / mask_decoder_config), processor_config.json (target_size = image_size) and
@@ -18,7 +18,8 @@ Presets: tiny = image 128, Hiera [1,2,2,1] blocks, widths 8..48, fpn/hidden 64, 
 pointers split into 2 tokens as the real 256/64 ones split into 4), 2 memory-attention layers. Every real
 checkpoint has mem_dim 64, and transformers' Sam2VideoMemoryAttentionLayer hard-codes kv_in_dim=64, so this
 tiny one (kv_in_dim = memory_encoder_output_channels = 32) loads here and in dam-java but not in transformers;
-hiera-tiny = the facebook/sam2.1-hiera-tiny widths and shapes (image 1024), random weights (not committed).
+hiera-tiny = the facebook/sam2.1-hiera-tiny widths and shapes (image 1024), random weights (not committed);
+hiera-base-plus = the same for facebook/sam2.1-hiera-base-plus (Hiera [2,3,16,3], widths 112..896).
 """
 import argparse
 import json
@@ -57,6 +58,18 @@ def config(preset):
                         num_attention_heads_per_stage=[1, 2, 4, 8], window_size_per_stage=[8, 4, 14, 7],
                         global_attention_blocks=[5, 7, 9], mlp_ratio=4.0, hidden_act="gelu", layer_norm_eps=1e-6)
         chans = [768, 384, 192, 96]
+        mem_layers, mem_ff, fuser_inter = 4, 2048, 1024
+        dec = dict(mlp_dim=2048, num_attention_heads=8, iou_head_hidden_dim=256)
+    elif preset == "hiera-base-plus":
+        # sam2.1_hiera_b+.yaml: embed_dim 112, num_heads 2, the Hiera defaults otherwise
+        image, hidden, mem_dim = 1024, 256, 64
+        backbone = dict(hidden_size=112, num_attention_heads=2, num_channels=3, image_size=[1024, 1024],
+                        patch_kernel_size=[7, 7], patch_stride=[4, 4], patch_padding=[3, 3], query_stride=[2, 2],
+                        window_positional_embedding_background_size=[14, 14], num_query_pool_stages=3,
+                        blocks_per_stage=[2, 3, 16, 3], embed_dim_per_stage=[112, 224, 448, 896],
+                        num_attention_heads_per_stage=[2, 4, 8, 16], window_size_per_stage=[8, 4, 14, 7],
+                        global_attention_blocks=[12, 16, 20], mlp_ratio=4.0, hidden_act="gelu", layer_norm_eps=1e-6)
+        chans = [896, 448, 224, 112]
         mem_layers, mem_ff, fuser_inter = 4, 2048, 1024
         dec = dict(mlp_dim=2048, num_attention_heads=8, iou_head_hidden_dim=256)
     else:
@@ -153,7 +166,7 @@ def make(preset, out_dir, seed=7, dtype="f16"):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--preset", default="tiny", choices=["tiny", "hiera-tiny"])
+    ap.add_argument("--preset", default="tiny", choices=["tiny", "hiera-tiny", "hiera-base-plus"])
     ap.add_argument("--out", required=True)
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--dtype", default="f16", choices=["f16", "f32"])
