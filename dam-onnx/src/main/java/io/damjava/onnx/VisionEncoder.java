@@ -9,7 +9,8 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Regions → image embeddings, the reference's {@code encode_images_with_context} and projector.
+ * Regions → image embeddings, the reference's {@code encode_images_with_context} and projector, one
+ * region per run (see {@link #encode}).
  *
  * <pre>
  * context pixels (B,4,S,S) --visionContext--> context (B,N,Hv)
@@ -36,9 +37,34 @@ final class VisionEncoder {
   }
 
   /**
+   * Encodes the regions one at a time, so that a region's embeddings never depend on the others of
+   * its call: int8-dynamic vision graphs (DynamicQuantizeMatMul) quantize the activations with one
+   * scale per run, which a batch would share. One at a time is also not slower on CPU: 4 regions in
+   * one batch took 3.9-8.3x one region in every measured run (docs/engine.md).
+   *
    * @return (B, I, H) float32, the projected embeddings of each region in order
    */
   float[] encode(List<Preprocessor.Region> regions) {
+    if (regions.size() == 1) {
+      return encodeBatch(regions);
+    }
+    float[][] each = new float[regions.size()][];
+    int total = 0;
+    for (int i = 0; i < each.length; i++) {
+      each[i] = encodeBatch(List.of(regions.get(i)));
+      total += each[i].length;
+    }
+    float[] out = new float[total];
+    int at = 0;
+    for (float[] e : each) {
+      System.arraycopy(e, 0, out, at, e.length);
+      at += e.length;
+    }
+    return out;
+  }
+
+  /** One batch of regions through the three graphs. */
+  private float[] encodeBatch(List<Preprocessor.Region> regions) {
     int b = regions.size();
     int plane = 4 * size * size;
     List<Integer> focal = new ArrayList<>();
