@@ -84,7 +84,7 @@ record CompareModel(
     try (var s = Files.list(bundle)) {
       for (Path p : s.toList()) {
         String n = p.getFileName().toString();
-        if (n.startsWith("decoder") && n.endsWith(".data")) {
+        if (n.startsWith("decoder.") && n.endsWith(".data")) { // not decoder_prefill.onnx.data
           b += Files.size(p);
         }
       }

@@ -94,7 +94,7 @@ public final class DeviceCheck {
     res.put("layers", d.layers());
     long weightBytes = 0;
     for (BundleManifest.FileEntry f : m.files()) {
-      if (f.path().startsWith("decoder")) {
+      if (f.path().startsWith("decoder.")) { // not decoder_prefill.*: steps never read it
         weightBytes += f.bytes();
       }
     }

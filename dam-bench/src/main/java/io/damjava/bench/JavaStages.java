@@ -152,7 +152,9 @@ public final class JavaStages {
     int runs = 0;
     // Sessions created within the same millisecond share a trace file name (the later writer
     // wins), so a file is labelled with the last session that returned it.
-    String[] names = {"visionContext", "visionFocal", "projector", "embedTokens", "decoder"};
+    String[] names = {
+      "visionContext", "visionFocal", "projector", "embedTokens", "decoder", "prefill"
+    };
     List<Path> files = e.endProfiling();
     java.util.Map<Path, String> traces = new java.util.LinkedHashMap<>();
     for (int i = 0; i < files.size(); i++) {
@@ -177,6 +179,8 @@ public final class JavaStages {
         runs++;
       }
       boolean decoder = trace.getValue().equals("decoder");
+      // with a prefill graph the decoder runs only the steps; its prefill is the "prefill" group
+      boolean prefillInDecoder = files.size() < names.length;
       for (JsonNode n : nodes) {
         long ts = n.path("ts").asLong();
         for (int i = first; i < runEvents.size(); i++) {
@@ -184,7 +188,9 @@ public final class JavaStages {
           long rs = r.path("ts").asLong();
           if (ts >= rs && ts <= rs + r.path("dur").asLong()) {
             String group =
-                decoder ? (i == first ? "decoder.prefill" : "decoder.decode") : trace.getValue();
+                decoder
+                    ? (i == first && prefillInDecoder ? "decoder.prefill" : "decoder.decode")
+                    : trace.getValue();
             ObjectNode g = ops.has(group) ? (ObjectNode) ops.get(group) : ops.putObject(group);
             String op = n.path("args").path("op_name").asText();
             g.put(op, g.path(op).asDouble() + n.path("dur").asDouble() / 1000.0);

@@ -25,6 +25,8 @@ import java.util.function.Consumer;
  *     precision and compute type (kept null, so that {@link #withPrecision} moves it along)
  * @param vision how the linear layers of the two vision graphs are stored; null means {@link
  *     #defaultVision} of the precision and compute type
+ * @param prefill whether multi-position prefills get a graph of their own; null means {@link
+ *     #defaultPrefill} of the precision and compute type
  */
 public record ConvertOptions(
     Path checkpoint,
@@ -37,13 +39,26 @@ public record ConvertOptions(
     KvCache kvCache,
     Compute compute,
     Quant lmHead,
-    Quant vision) {
+    Quant vision,
+    Prefill prefill) {
   /** The element type graphs compute in (I/O stays float32; the KV cache follows compute). */
   public enum Compute {
     /** float32 activations (every precision's default; the parity reference). */
     FP32,
     /** float16 activations and KV cache, float32 only inside norms, softmax and the logits. */
     FP16
+  }
+
+  /** Which graph runs the prompt's prefill (many positions at once). */
+  public enum Prefill {
+    /** The decoder itself (one graph for prefill and steps). */
+    DECODER,
+    /**
+     * A second decoder graph, {@code decoder_prefill.onnx}, whose linear layers are int8
+     * DynamicQuantizeMatMul (an integer GEMM, fast at many rows); the steps stay on the decoder.
+     * Contrib style, float32 compute, CPU kernels.
+     */
+    INT8_DYNAMIC
   }
 
   /** The storage of one group of linear layers. */
@@ -99,6 +114,11 @@ public record ConvertOptions(
           "--lm-head int8-dynamic is not offered: lm_head runs one row per decode step, where"
               + " MatMulNBits (--lm-head int8) is the faster kernel");
     }
+    if (prefill == Prefill.INT8_DYNAMIC && (compute == Compute.FP16 || style != Style.CONTRIB)) {
+      throw new IllegalArgumentException(
+          "--prefill int8-dynamic needs --style contrib and float32 compute"
+              + " (DynamicQuantizeMatMul): use --prefill decoder");
+    }
     if (vision == Quant.INT8_DYNAMIC && compute == Compute.FP16) {
       throw new IllegalArgumentException(
           "--vision int8-dynamic computes in float32 (DynamicQuantizeMatMul): not with --compute"
@@ -128,6 +148,21 @@ public record ConvertOptions(
     return quantized && compute != Compute.FP16 ? Quant.INT8_DYNAMIC : Quant.FLOAT;
   }
 
+  /**
+   * The prefill graph used when none is given: {@link Prefill#INT8_DYNAMIC} for int8 and int4
+   * bundles that compute in float32 (the int4 prefill of DAM-3B at full depth in 0.38x the time,
+   * for 2.6 GB more bundle; docs/conversion.md), {@link Prefill#DECODER} otherwise.
+   */
+  public static Prefill defaultPrefill(Precision precision, Compute compute) {
+    boolean quantized = precision == Precision.INT8 || precision == Precision.INT4;
+    return quantized && compute != Compute.FP16 ? Prefill.INT8_DYNAMIC : Prefill.DECODER;
+  }
+
+  /** The prefill graph this conversion writes. */
+  public Prefill prefillGraph() {
+    return prefill != null ? prefill : defaultPrefill(precision, compute);
+  }
+
   /** The lm_head storage this conversion uses. */
   public Quant lmHeadStorage() {
     return lmHead != null ? lmHead : defaultLmHead(precision, compute);
@@ -138,7 +173,7 @@ public record ConvertOptions(
     return vision != null ? vision : defaultVision(precision, compute);
   }
 
-  /** Options with the default compute type and lm_head / vision storage. */
+  /** Options with the default compute type, lm_head / vision storage and prefill graph. */
   public ConvertOptions(
       Path checkpoint,
       String from,
@@ -148,7 +183,19 @@ public record ConvertOptions(
       Variant variant,
       Progress progress,
       KvCache kvCache) {
-    this(checkpoint, from, out, precision, style, variant, progress, kvCache, null, null, null);
+    this(
+        checkpoint,
+        from,
+        out,
+        precision,
+        style,
+        variant,
+        progress,
+        kvCache,
+        null,
+        null,
+        null,
+        null);
   }
 
   /** Options with the default growing KV cache. */
@@ -213,6 +260,11 @@ public record ConvertOptions(
     return with(c -> c.vision = q);
   }
 
+  /** A copy with another prefill graph choice. */
+  public ConvertOptions withPrefill(Prefill p) {
+    return with(c -> c.prefill = p);
+  }
+
   /** A copy of these options with {@code change} applied, checked as a new one is. */
   private ConvertOptions with(Consumer<Copy> change) {
     Copy c = new Copy(this);
@@ -228,7 +280,8 @@ public record ConvertOptions(
         c.kvCache,
         c.compute,
         c.lmHead,
-        c.vision);
+        c.vision,
+        c.prefill);
   }
 
   /** The fields of a copy in the making: each with-method changes one of them. */
@@ -244,6 +297,7 @@ public record ConvertOptions(
     Compute compute;
     Quant lmHead;
     Quant vision;
+    Prefill prefill;
 
     Copy(ConvertOptions o) {
       checkpoint = o.checkpoint;
@@ -257,6 +311,7 @@ public record ConvertOptions(
       compute = o.compute;
       lmHead = o.lmHead;
       vision = o.vision;
+      prefill = o.prefill;
     }
   }
 }

@@ -22,6 +22,22 @@ final class ConvertedManifest {
 
   private ConvertedManifest() {}
 
+  /** The decoder's roles: the decoder graph and the prefill graph share them. */
+  private static BundleManifest.GraphSpec decoder(String file) {
+    return new BundleManifest.GraphSpec(
+        file,
+        Map.of(
+            "embeds", DecoderGraph.EMBEDS,
+            "attentionMask", DecoderGraph.MASK,
+            "positionIds", DecoderGraph.POS,
+            "pastKey", DecoderGraph.PAST_KEY,
+            "pastValue", DecoderGraph.PAST_VALUE),
+        Map.of(
+            "logits", DecoderGraph.LOGITS,
+            "presentKey", DecoderGraph.PRESENT_KEY,
+            "presentValue", DecoderGraph.PRESENT_VALUE));
+  }
+
   static BundleManifest of(
       String name,
       Variant variant,
@@ -29,6 +45,7 @@ final class ConvertedManifest {
       Style style,
       BundleManifest.KvCache kvCache,
       boolean fp16Kv,
+      boolean prefillGraph,
       Checkpoint c,
       List<BundleManifest.FileEntry> files) {
     CheckpointConfigs.Llm l = c.llm();
@@ -81,18 +98,8 @@ final class ConvertedManifest {
                 Converter.EMBED,
                 Map.of("ids", VisionGraphs.IDS),
                 Map.of("embeds", VisionGraphs.EMBEDS)),
-            new BundleManifest.GraphSpec(
-                Converter.DECODER,
-                Map.of(
-                    "embeds", DecoderGraph.EMBEDS,
-                    "attentionMask", DecoderGraph.MASK,
-                    "positionIds", DecoderGraph.POS,
-                    "pastKey", DecoderGraph.PAST_KEY,
-                    "pastValue", DecoderGraph.PAST_VALUE),
-                Map.of(
-                    "logits", DecoderGraph.LOGITS,
-                    "presentKey", DecoderGraph.PRESENT_KEY,
-                    "presentValue", DecoderGraph.PRESENT_VALUE)));
+            decoder(Converter.DECODER),
+            prefillGraph ? decoder(Converter.DECODER_PREFILL) : null);
     return new BundleManifest(
         BundleManifest.FORMAT_VERSION,
         name,

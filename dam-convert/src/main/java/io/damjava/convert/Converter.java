@@ -31,6 +31,7 @@ public final class Converter {
   static final String PROJECTOR = "projector.onnx";
   static final String EMBED = "embed_tokens.onnx";
   static final String DECODER = "decoder.onnx";
+  static final String DECODER_PREFILL = "decoder_prefill.onnx";
   static final String TOKENIZER = "tokenizer.model";
 
   private Converter() {}
@@ -74,6 +75,7 @@ public final class Converter {
     boolean contrib = o.style() == Style.CONTRIB;
     Linears.Mode headMode = mode(o.lmHeadStorage());
     Linears.Mode visionMode = mode(o.visionStorage());
+    boolean prefillGraph = o.prefillGraph() == ConvertOptions.Prefill.INT8_DYNAMIC;
     Path out = o.out().toAbsolutePath().normalize();
     if (Files.exists(out) && !isEmptyDir(out)) {
       throw new IllegalArgumentException(out + " already exists and is not empty");
@@ -150,6 +152,22 @@ public final class Converter {
           b.save();
           params += b.parameters();
         }
+        if (prefillGraph) {
+          p.step("prefill decoder (int8 DynamicQuantizeMatMul)");
+          try (OnnxBuilder b = builder(tmp.resolve(DECODER_PREFILL), fp16, fp16Compute, null)) {
+            DecoderGraph.build(
+                b,
+                c.llmTensors(),
+                c.llm(),
+                contrib,
+                o.kvCache() == BundleManifest.KvCache.SHARED,
+                Linears.Mode.QD8,
+                headMode,
+                accuracyLevel,
+                p);
+            b.save();
+          }
+        }
         Path tok = ckpt.resolve("llm").resolve(TOKENIZER);
         if (!Files.isRegularFile(tok)) {
           throw new CheckpointException(tok + ": missing tokenizer file");
@@ -159,7 +177,15 @@ public final class Converter {
         List<BundleManifest.FileEntry> files = checksums(tmp);
         BundleManifest m =
             ConvertedManifest.of(
-                name, variant, o.precision(), o.style(), o.kvCache(), fp16Compute, c, files);
+                name,
+                variant,
+                o.precision(),
+                o.style(),
+                o.kvCache(),
+                fp16Compute,
+                prefillGraph,
+                c,
+                files);
         ManifestIo.write(tmp, m);
       }
       long bytes = 0;
@@ -176,7 +202,9 @@ public final class Converter {
       }
       return new ConvertSummary(
           out,
-          List.of(VISION_CONTEXT, VISION_FOCAL, PROJECTOR, EMBED, DECODER),
+          prefillGraph
+              ? List.of(VISION_CONTEXT, VISION_FOCAL, PROJECTOR, EMBED, DECODER, DECODER_PREFILL)
+              : List.of(VISION_CONTEXT, VISION_FOCAL, PROJECTOR, EMBED, DECODER),
           params,
           bytes,
           Duration.ofNanos(System.nanoTime() - t0));
@@ -291,6 +319,7 @@ public final class Converter {
     ConvertOptions.Compute compute = ConvertOptions.Compute.FP32;
     ConvertOptions.Quant lmHead = null;
     ConvertOptions.Quant vision = null;
+    ConvertOptions.Prefill prefill = null;
     for (int i = 0; i < args.length; i++) {
       String a = args[i];
       if (a.equals("-h") || a.equals("--help")) {
@@ -311,12 +340,14 @@ public final class Converter {
         case "--compute" -> compute = enumValue(ConvertOptions.Compute.class, v, a);
         case "--lm-head" -> lmHead = quant(v, a);
         case "--vision" -> vision = quant(v, a);
+        case "--prefill" ->
+            prefill = enumValue(ConvertOptions.Prefill.class, v.replace('-', '_'), a);
         default -> throw new IllegalArgumentException("unknown option " + a + "\n" + usage());
       }
     }
     Progress p = m -> System.err.println("[convert] " + m);
     return new ConvertOptions(
-        ckpt, from, out, precision, style, variant, p, kv, compute, lmHead, vision);
+        ckpt, from, out, precision, style, variant, p, kv, compute, lmHead, vision, prefill);
   }
 
   /**
@@ -344,6 +375,7 @@ public final class Converter {
     return "usage: dam convert (--checkpoint DIR | --from REPO_ID[@revision]) --out DIR"
         + " [--precision fp32|fp16|int8|int4] [--style contrib|standard] [--variant"
         + " image|image_video] [--kv growing|shared] [--compute fp32|fp16] [--lm-head"
-        + " float|int8|int4] [--vision float|int8|int4]";
+        + " float|int8|int4] [--vision float|int8|int4|int8-dynamic] [--prefill"
+        + " decoder|int8-dynamic]";
   }
 }

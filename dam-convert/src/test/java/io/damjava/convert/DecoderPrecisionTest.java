@@ -7,6 +7,7 @@ import io.damjava.onnx.bundle.BundleManifest.Precision;
 import io.damjava.onnx.bundle.BundleManifest.Style;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -102,6 +103,46 @@ class DecoderPrecisionTest {
           bits, e0, e4, drift);
       assertTrue(e0 < 1e-4, "int" + bits + " accuracy_level 0 vs dequantized " + e0);
       assertTrue(e4 < 0.05, "int" + bits + " accuracy_level 4 vs dequantized " + e4);
+    }
+  }
+
+  /**
+   * int4 bundles get an int8 prefill graph by default: the engine's prefill runs on it (closer to
+   * fp32 than the int4 decoder's own prefill), and {@code --prefill decoder} leaves it out.
+   */
+  @Test
+  void int4PrefillGraphIsUsedAndCloserToFp32() throws Exception {
+    Path base = Files.createDirectories(Path.of(System.getProperty("java.io.tmpdir"), "prefill"));
+    Path ck = Goldens.checkpoint("tiny-image");
+    Path fp32 = base.resolve("fp32");
+    Path graph = base.resolve("int4-graph");
+    Path none = base.resolve("int4-decoder");
+    for (Path p : List.of(fp32, graph, none)) {
+      Converter.deleteRecursively(p);
+    }
+    Converter.run(ConvertOptions.of(ck, fp32));
+    ConvertSummary s = Converter.run(ConvertOptions.of(ck, graph).withPrecision(Precision.INT4));
+    Converter.run(
+        ConvertOptions.of(ck, none)
+            .withPrecision(Precision.INT4)
+            .withPrefill(ConvertOptions.Prefill.DECODER));
+    assertTrue(s.graphs().contains(Converter.DECODER_PREFILL), s.graphs().toString());
+    assertTrue(Files.isRegularFile(graph.resolve(Converter.DECODER_PREFILL)));
+    assertTrue(!Files.exists(none.resolve(Converter.DECODER_PREFILL)));
+    float[] ref = prefillLogits(fp32);
+    double withGraph = Goldens.relRms(prefillLogits(graph), ref);
+    double without = Goldens.relRms(prefillLogits(none), ref);
+    System.err.printf(
+        "prefill logits vs fp32: int8 prefill graph relRMS %.3e, int4 decoder %.3e%n",
+        withGraph, without);
+    assertTrue(withGraph > 0, "the prefill graph is quantized");
+    assertTrue(withGraph < without, withGraph + " vs " + without);
+  }
+
+  private static float[] prefillLogits(Path bundle) {
+    try (io.damjava.onnx.EngineStages e = io.damjava.onnx.EngineStages.open(bundle, 1);
+        ai.onnxruntime.OrtSession.Result r = e.prefill(e.randomEmbeds(24, 5), 24)) {
+      return e.logits(r);
     }
   }
 

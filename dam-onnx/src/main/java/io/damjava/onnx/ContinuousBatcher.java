@@ -210,7 +210,7 @@ final class ContinuousBatcher implements AutoCloseable {
           OnnxTensor pos = Tensors.of(g.env, iota.longs().slice(0, p.length), 1, p.length);
           OrtSession.Result res =
               Graphs.run(
-                  g.decoder,
+                  g.prefill,
                   "decoder",
                   io.inputs(e, m, pos, view),
                   io.logitsOnly,

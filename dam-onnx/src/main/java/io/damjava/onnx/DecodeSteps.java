@@ -60,7 +60,7 @@ final class DecodeSteps {
             String.format(dec.input("pastValue"), i),
             keep(made, Tensors.emptyKv(g.env, fp16Kv, empty)));
       }
-      return Graphs.run(g.decoder, "decoder", in);
+      return Graphs.run(g.prefill, "decoder", in);
     } finally {
       for (OnnxTensor t : made) {
         t.close();

@@ -291,7 +291,7 @@ final class Decoder {
         st.prefill(Tensors.of(g.env, st.ones.duplicate().limit(batch * length), batch, length)));
     in.put(positions, st.prefill(Tensors.of(g.env, pos, batch, length)));
     if (shared) {
-      st.advance(runShared(in, st), length);
+      st.advance(runShared(g.decoder, in, st), length);
       st.releasePrefill();
       return;
     }
@@ -321,7 +321,7 @@ final class Decoder {
       in.put(mask, m);
       in.put(positions, pos);
       if (shared) {
-        st.advance(runShared(in, st), p + 1);
+        st.advance(runShared(g.decoder, in, st), p + 1);
         return;
       }
       for (int i = 0; i < dims.layers(); i++) {
@@ -332,8 +332,12 @@ final class Decoder {
     }
   }
 
-  /** One decoder run with each layer's shared buffer as both its past input and pinned present. */
-  private OrtSession.Result runShared(Map<String, OnnxTensorLike> in, GenerationState st) {
+  /**
+   * One run of {@code session} (the decoder, or the prefill graph) with each layer's shared buffer
+   * as both its past input and pinned present.
+   */
+  private OrtSession.Result runShared(
+      OrtSession session, Map<String, OnnxTensorLike> in, GenerationState st) {
     Map<String, OnnxTensor> pinned = new HashMap<>();
     for (int i = 0; i < dims.layers(); i++) {
       in.put(pastKey[i], st.sharedKey[i]);
@@ -341,7 +345,7 @@ final class Decoder {
       pinned.put(presentKey[i], st.sharedKey[i]);
       pinned.put(presentValue[i], st.sharedValue[i]);
     }
-    return Graphs.run(g.decoder, "decoder", in, logitsOnly, pinned);
+    return Graphs.run(session, "decoder", in, logitsOnly, pinned);
   }
 
   /** Row {@code b} of the (B,1,V) logits, copied into the state's reused array. */

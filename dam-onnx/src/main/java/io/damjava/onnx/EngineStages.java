@@ -98,8 +98,14 @@ public final class EngineStages implements AutoCloseable {
   /** Ends profiling of every session; returns the JSON trace files ORT wrote. */
   public List<Path> endProfiling() {
     List<Path> out = new ArrayList<>();
-    for (OrtSession s :
-        List.of(g.visionContext, g.visionFocal, g.projector, g.embedTokens, g.decoder)) {
+    // a prefill graph's trace comes sixth, where the bundle has one
+    List<OrtSession> all =
+        new ArrayList<>(
+            List.of(g.visionContext, g.visionFocal, g.projector, g.embedTokens, g.decoder));
+    if (g.prefill != g.decoder) {
+      all.add(g.prefill);
+    }
+    for (OrtSession s : all) {
       try {
         out.add(Path.of(s.endProfiling()));
       } catch (OrtException e) {

@@ -26,11 +26,20 @@ final class Graphs implements AutoCloseable {
   final OrtSession projector; // (B,N,Hv) -> (B,I,H)
   final OrtSession embedTokens; // (1,T) int64 -> (1,T,H)
   final OrtSession decoder; // (1,T,H), mask, positions, past -> (1,1,V), present
+
+  /**
+   * The session for one sequence's prefill: the bundle's prefill graph, else the decoder. Only
+   * single-row prefills use it ({@link ContinuousBatcher}, {@link DecodeSteps}): its int8 layers
+   * quantize a run's activations with one scale, so rows prefilled together would depend on each
+   * other; {@link Decoder}'s multi-row prefill stays on the decoder.
+   */
+  final OrtSession prefill;
+
   private final List<OrtSession> all;
 
   /**
-   * Opens the five sessions: the vision graphs and the projector on their mapped weights, the
-   * decoder pre-packed (see {@link SessionLoader}).
+   * Opens the five sessions (six with a prefill graph): the vision graphs, the projector and the
+   * prefill graph on their mapped weights, the decoder pre-packed (see {@link SessionLoader}).
    */
   Graphs(Path dir, BundleManifest m, SessionLoader loader) {
     this.env = loader.runtime().env();
@@ -42,6 +51,12 @@ final class Graphs implements AutoCloseable {
       projector = add(made, loader.open(dir, "projector", specs.projector(), VISION));
       embedTokens = add(made, loader.open(dir, "embedTokens", specs.embedTokens(), VISION));
       decoder = add(made, loader.open(dir, "decoder", specs.decoder(), DECODER));
+      // int8 DynamicQuantizeMatMul packs its weights per run in microseconds per row block: on
+      // mapped weights it needs no heap copy of the 2.5 GB (as the vision graphs)
+      prefill =
+          specs.prefill() == null
+              ? decoder
+              : add(made, loader.open(dir, "prefill", specs.prefill(), VISION));
     } catch (RuntimeException e) {
       closeAll(made);
       throw e;

@@ -351,7 +351,7 @@ public record BundleManifest(
   }
 
   /**
-   * The five graphs of DESIGN.md, with the roles the runtime uses.
+   * The five graphs of DESIGN.md (and an optional sixth), with the roles the runtime uses.
    *
    * @param visionContext roles: in {@code pixels} (B,4,S,S); out {@code features} (B,729,Hv)
    * @param visionFocal roles: in {@code pixels} (B,4,S,S), {@code context} (B,729,Hv); out {@code
@@ -361,22 +361,55 @@ public record BundleManifest(
    * @param decoder roles: in {@code embeds} (B,T,H), {@code attentionMask} (B,P+T) int64, {@code
    *     positionIds} (B,T) int64, {@code pastKey}/{@code pastValue} (B,kvHeads,P,headDim); out
    *     {@code logits} (B,1,V) last position only, {@code presentKey}/{@code presentValue}
+   * @param prefill optional (null: none): a second decoder with the same roles, I/O and KV layout,
+   *     whose linear layers suit many rows (int8 DynamicQuantizeMatMul); the engine runs every
+   *     multi-position prefill on it and the one-token steps on {@code decoder}
    */
   public record Graphs(
       GraphSpec visionContext,
       GraphSpec visionFocal,
       GraphSpec projector,
       GraphSpec embedTokens,
-      GraphSpec decoder) {
-    public Graphs {
-      Objects.requireNonNull(visionContext, "graphs.visionContext");
-      Objects.requireNonNull(visionFocal, "graphs.visionFocal");
-      Objects.requireNonNull(projector, "graphs.projector");
-      Objects.requireNonNull(embedTokens, "graphs.embedTokens");
-      Objects.requireNonNull(decoder, "graphs.decoder");
+      GraphSpec decoder,
+      @com.fasterxml.jackson.annotation.JsonInclude(
+              com.fasterxml.jackson.annotation.JsonInclude.Include.NON_NULL)
+          GraphSpec prefill) {
+    /** The injection id that supplies "no prefill graph" when {@code graphs.prefill} is absent. */
+    public static final String NO_PREFILL_ID = "graphs.prefill";
+
+    /** What {@link ManifestIo} injects for an absent {@code graphs.prefill}; never kept. */
+    public static final GraphSpec NO_PREFILL = new GraphSpec("(none)", Map.of(), Map.of());
+
+    /**
+     * The canonical constructor; {@code prefill} may be absent from the JSON (or null here): then
+     * prefill runs on the decoder.
+     */
+    public Graphs(
+        GraphSpec visionContext,
+        GraphSpec visionFocal,
+        GraphSpec projector,
+        GraphSpec embedTokens,
+        GraphSpec decoder,
+        @JacksonInject(value = NO_PREFILL_ID, useInput = OptBoolean.TRUE) GraphSpec prefill) {
+      this.visionContext = Objects.requireNonNull(visionContext, "graphs.visionContext");
+      this.visionFocal = Objects.requireNonNull(visionFocal, "graphs.visionFocal");
+      this.projector = Objects.requireNonNull(projector, "graphs.projector");
+      this.embedTokens = Objects.requireNonNull(embedTokens, "graphs.embedTokens");
+      this.decoder = Objects.requireNonNull(decoder, "graphs.decoder");
+      this.prefill = prefill == NO_PREFILL ? null : prefill;
     }
 
-    /** Graph name to spec, in pipeline order. */
+    /** The five graphs every bundle has; prefill runs on the decoder. */
+    public Graphs(
+        GraphSpec visionContext,
+        GraphSpec visionFocal,
+        GraphSpec projector,
+        GraphSpec embedTokens,
+        GraphSpec decoder) {
+      this(visionContext, visionFocal, projector, embedTokens, decoder, null);
+    }
+
+    /** Graph name to spec, in pipeline order; {@code prefill} only where the bundle has one. */
     public Map<String, GraphSpec> all() {
       var m = new java.util.LinkedHashMap<String, GraphSpec>();
       m.put("visionContext", visionContext);
@@ -384,6 +417,9 @@ public record BundleManifest(
       m.put("projector", projector);
       m.put("embedTokens", embedTokens);
       m.put("decoder", decoder);
+      if (prefill != null) {
+        m.put("prefill", prefill);
+      }
       return m;
     }
   }

@@ -28,10 +28,12 @@ public final class ManifestIo {
           .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
           .enable(SerializationFeature.INDENT_OUTPUT)
           .enable(SerializationFeature.ORDER_MAP_ENTRIES_BY_KEYS)
-          // The one optional field: an absent dims.kvCache means the original growing layout.
+          // The optional fields: an absent dims.kvCache means the original growing layout, an
+          // absent graphs.prefill a bundle that prefills on its decoder.
           .injectableValues(
               new InjectableValues.Std()
-                  .addValue(BundleManifest.KvCache.DEFAULT_ID, BundleManifest.KvCache.GROWING))
+                  .addValue(BundleManifest.KvCache.DEFAULT_ID, BundleManifest.KvCache.GROWING)
+                  .addValue(BundleManifest.Graphs.NO_PREFILL_ID, BundleManifest.Graphs.NO_PREFILL))
           .build();
 
   private ManifestIo() {}

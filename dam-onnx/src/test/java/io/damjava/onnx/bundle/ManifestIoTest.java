@@ -123,6 +123,62 @@ class ManifestIoTest {
   }
 
   @Test
+  void prefillGraphIsOptionalAndWrittenOnlyWhenPresent() {
+    BundleManifest plain = sample();
+    String json = ManifestIo.toJson(plain);
+    assertFalse(json.contains("prefill"), "absent is not written");
+    BundleManifest read = ManifestIo.parse(json);
+    assertEquals(null, read.graphs().prefill());
+    assertFalse(read.graphs().all().containsKey("prefill"));
+    BundleManifest.GraphSpec d = plain.graphs().decoder();
+    BundleManifest.Graphs g = plain.graphs();
+    BundleManifest.GraphSpec pre =
+        new BundleManifest.GraphSpec("decoder_prefill.onnx", d.inputs(), d.outputs());
+    String with =
+        json.replace(
+            "\"path\" : \"decoder.onnx\"",
+            "\"path\" : \"decoder_prefill.onnx\", \"bytes\" : 1, \"sha256\" : \""
+                + SHA
+                + "\" }, { \"path\" : \"decoder.onnx\"");
+    BundleManifest m =
+        ManifestIo.parse(
+            with.replace(
+                "\"graphs\" : {",
+                "\"graphs\" : { \"prefill\" : " + ManifestIo.json(pre).trim() + ","));
+    assertEquals(pre, m.graphs().prefill());
+    assertEquals(pre, m.graphs().all().get("prefill"));
+    assertEquals(m, ManifestIo.parse(ManifestIo.toJson(m)));
+    // a prefill graph is a graph: its file must be checksummed too
+    RuntimeException e =
+        assertThrows(
+            RuntimeException.class,
+            () ->
+                new BundleManifest(
+                    m.formatVersion(),
+                    m.modelName(),
+                    m.variant(),
+                    m.precision(),
+                    m.style(),
+                    m.dims(),
+                    m.preprocess(),
+                    m.prompt(),
+                    m.tokens(),
+                    m.generation(),
+                    m.tokenizer(),
+                    new BundleManifest.Graphs(
+                        g.visionContext(),
+                        g.visionFocal(),
+                        g.projector(),
+                        g.embedTokens(),
+                        g.decoder(),
+                        pre),
+                    plain.files()));
+    assertTrue(
+        e.getMessage().contains("decoder_prefill.onnx: the graph file is not listed"),
+        e.getMessage());
+  }
+
+  @Test
   void unknownFieldIsAnErrorNamingItsPath() {
     String json = ManifestIo.toJson(sample()).replace("\"heads\" :", "\"hedas\" : 1, \"heads\" :");
     fails(json, "$.dims.hedas");
