@@ -111,26 +111,37 @@ public final class JavaStages {
     for (String c : contexts.split(",")) {
       int n = Integer.parseInt(c.trim());
       try (StageKv past = e.randomPast(n, n)) {
-        Runnable decode =
-            () -> {
-              OrtSession.Result prev = null;
-              int id = 100;
-              for (int t = 0; t < decodeTokens; t++) {
-                // shared KV: every step writes position n + t of the same buffers in place
-                OrtSession.Result r =
-                    prev == null || e.sharedKv()
-                        ? e.step(past, n + t, id)
-                        : e.step(prev, n + t, id);
-                id = argmax.applyAsInt(e.logits(r));
-                if (prev != null) {
-                  prev.close();
-                }
-                prev = r;
-              }
-              prev.close();
-            };
+        Runnable decode = () -> chainedSteps(e, past, n, decodeTokens, argmax);
         decode.run();
         timed(by.putObject(c.trim()), "decode_ms_per_token", reps, decodeTokens, decode);
+      }
+    }
+  }
+
+  /**
+   * {@code tokens} chained greedy decode steps from {@code past} (holding {@code context}
+   * positions), each step's logits copied out and argmaxed, every result closed. Shared KV: every
+   * step writes position context + t of the same buffers in place.
+   */
+  static void chainedSteps(
+      EngineStages e, StageKv past, int context, int tokens, ToIntFunction<float[]> argmax) {
+    OrtSession.Result prev = null;
+    int id = 100;
+    try {
+      for (int t = 0; t < tokens; t++) {
+        OrtSession.Result r =
+            prev == null || e.sharedKv()
+                ? e.step(past, context + t, id)
+                : e.step(prev, context + t, id);
+        if (prev != null) {
+          prev.close();
+        }
+        prev = r;
+        id = argmax.applyAsInt(e.logits(r));
+      }
+    } finally {
+      if (prev != null) {
+        prev.close();
       }
     }
   }

@@ -12,7 +12,6 @@ import io.damjava.onnx.EngineStages;
 import io.damjava.onnx.StageKv;
 import java.nio.FloatBuffer;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.function.ToIntFunction;
@@ -195,26 +194,7 @@ public final class StageAb {
     }
 
     private void decode(StageKv past) {
-      OrtSession.Result prev = null;
-      int id = 100;
-      List<OrtSession.Result> open = new ArrayList<>();
-      try {
-        for (int t = 0; t < decodeTokens; t++) {
-          OrtSession.Result r =
-              prev == null || e.sharedKv()
-                  ? e.step(past, context + t, id)
-                  : e.step(prev, context + t, id);
-          id = argmax.applyAsInt(e.logits(r));
-          if (prev != null) {
-            prev.close();
-            open.remove(prev);
-          }
-          open.add(r);
-          prev = r;
-        }
-      } finally {
-        open.forEach(OrtSession.Result::close);
-      }
+      JavaStages.chainedSteps(e, past, context, decodeTokens, argmax);
     }
   }
 
