@@ -86,7 +86,11 @@ public final class Converter {
       Files.createDirectories(tmp);
       long params = 0;
       try (Checkpoint c = Checkpoint.open(ckpt)) {
-        DiskSpace.require(tmp, out, DiskSpace.lowerBound(c, o.precision()), o.precision());
+        long need = DiskSpace.lowerBound(c, o.precision());
+        if (prefillGraph) {
+          need += DiskSpace.lowerBound(c, Precision.INT8); // decoder_prefill.onnx.data
+        }
+        DiskSpace.require(tmp, out, need, o.precision());
         Progress p = o.progress();
         int blocks = c.visionBlocks();
         int grid = c.vision().imageSize() / c.vision().patchSize();
