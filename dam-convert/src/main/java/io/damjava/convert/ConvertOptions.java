@@ -132,8 +132,7 @@ public record ConvertOptions(
    * docs/conversion.md "lm_head and vision quantization"), {@link Quant#FLOAT} otherwise.
    */
   public static Quant defaultLmHead(Precision precision, Compute compute) {
-    boolean quantized = precision == Precision.INT8 || precision == Precision.INT4;
-    return quantized && compute != Compute.FP16 ? Quant.INT8 : Quant.FLOAT;
+    return quantizedForCpu(precision, compute) ? Quant.INT8 : Quant.FLOAT;
   }
 
   /**
@@ -144,8 +143,7 @@ public record ConvertOptions(
    * where DynamicQuantizeMatMul has no kernel).
    */
   public static Quant defaultVision(Precision precision, Compute compute) {
-    boolean quantized = precision == Precision.INT8 || precision == Precision.INT4;
-    return quantized && compute != Compute.FP16 ? Quant.INT8_DYNAMIC : Quant.FLOAT;
+    return quantizedForCpu(precision, compute) ? Quant.INT8_DYNAMIC : Quant.FLOAT;
   }
 
   /**
@@ -154,8 +152,16 @@ public record ConvertOptions(
    * for 2.6 GB more bundle; docs/conversion.md), {@link Prefill#DECODER} otherwise.
    */
   public static Prefill defaultPrefill(Precision precision, Compute compute) {
+    return quantizedForCpu(precision, compute) ? Prefill.INT8_DYNAMIC : Prefill.DECODER;
+  }
+
+  /**
+   * int8/int4 weights computing in float32: the bundles whose defaults take the int8 head, vision
+   * and prefill graph (null compute is float32, as the constructor resolves it).
+   */
+  private static boolean quantizedForCpu(Precision precision, Compute compute) {
     boolean quantized = precision == Precision.INT8 || precision == Precision.INT4;
-    return quantized && compute != Compute.FP16 ? Prefill.INT8_DYNAMIC : Prefill.DECODER;
+    return quantized && compute != Compute.FP16;
   }
 
   /** The prefill graph this conversion writes. */
