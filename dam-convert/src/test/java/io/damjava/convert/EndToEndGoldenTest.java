@@ -18,6 +18,7 @@ import io.damjava.onnx.bundle.BundleManifest.KvCache;
 import io.damjava.onnx.bundle.BundleManifest.Precision;
 import io.damjava.onnx.bundle.BundleManifest.Style;
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -29,6 +30,7 @@ import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
@@ -229,6 +231,47 @@ class EndToEndGoldenTest {
       for (int i = 0; i < regions.size(); i++) {
         Caption alone = dam.describe(image(l), List.of(regions.get(i)), greedy).get(0);
         assertArrayEquals(alone.tokenIds(), together.get(i).tokenIds(), "region " + i);
+      }
+    }
+  }
+
+  /**
+   * An int4 bundle prefills on its int8 prefill graph: the per-call decoder (what CUDA and the
+   * standard style use, and {@code EngineStages}) must prefill on it too, one region at a time, so
+   * that it gives every region the caption the batcher gives it alone.
+   */
+  @ParameterizedTest(name = "{0} KV")
+  @EnumSource(KvCache.class)
+  void perCallDecoderPrefillsOnThePrefillGraphAsTheBatcherDoes(KvCache kv) throws IOException {
+    Path out = tmp.resolve("tiny-image-int4-prefill-" + kv);
+    Converter.run(
+        ConvertOptions.of(Goldens.checkpoint("tiny-image"), out)
+            .withPrecision(Precision.INT4)
+            .withKvCache(kv));
+    assertTrue(Files.isRegularFile(out.resolve(Converter.DECODER_PREFILL)));
+    try (io.damjava.onnx.EngineStages e = io.damjava.onnx.EngineStages.open(out, 1);
+        DescribeAnything dam = DescribeAnything.builder().model(out).threads(1).build()) {
+      for (JsonNode c : Goldens.cases("tiny-image")) {
+        if (c.get("regions").size() != 1
+            || c.get("sampling") != null && !c.get("sampling").isNull()) {
+          continue;
+        }
+        JsonNode r = c.get("regions").get(0);
+        GenerationOptions greedy = options(c).withMaxNewTokens(24);
+        Caption perCall = e.describe(image(r), List.of(mask(r)), greedy).get(0);
+        Caption alone = dam.describe(image(r), List.of(Region.mask(mask(r))), greedy).get(0);
+        assertArrayEquals(alone.tokenIds(), perCall.tokenIds(), c.get("name").asText());
+      }
+      // two different regions of one picture in one per-call batch (rows 0 and 2 the same)
+      JsonNode l = golden("chelsea_left_eye").get("regions").get(0);
+      JsonNode r = golden("right_eye_same_image").get("regions").get(0);
+      GenerationOptions greedy = options(golden("chelsea_left_eye")).withMaxNewTokens(24);
+      List<Caption> rows = e.describe(image(l), List.of(mask(l), mask(r), mask(l)), greedy);
+      int i = 0;
+      for (JsonNode region : List.of(l, r, l)) {
+        Caption alone = dam.describe(image(l), List.of(Region.mask(mask(region))), greedy).get(0);
+        assertArrayEquals(alone.tokenIds(), rows.get(i).tokenIds(), "row " + i);
+        i++;
       }
     }
   }

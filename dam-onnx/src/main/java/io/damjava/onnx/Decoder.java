@@ -59,6 +59,7 @@ final class Decoder {
   private final String[] presentValue;
   private final boolean shared;
   private final Set<String> logitsOnly;
+  private final InPlaceIo io;
   // Shared mode: the KV buffers of the last finished call, reused by the next (one set at most).
   private final AtomicReference<OffHeap[]> spare = new AtomicReference<>();
 
@@ -74,6 +75,7 @@ final class Decoder {
     positions = d.input("positionIds");
     logits = d.output("logits");
     logitsOnly = Set.of(logits);
+    io = new InPlaceIo(d, dims.layers());
     int n = dims.layers();
     pastKey = new String[n];
     pastValue = new String[n];
@@ -238,7 +240,10 @@ final class Decoder {
         running = 0;
         break;
       }
-      FloatBuffer all = Graphs.output(st.kv, logits, "decoder").getFloatBuffer(); // (B,1,V)
+      FloatBuffer all = // (B,1,V)
+          st.rows != null
+              ? st.rows.logits()
+              : Graphs.output(st.kv, logits, "decoder").getFloatBuffer();
       int vocab = all.remaining() / batch;
       for (int b = 0; b < batch; b++) {
         if (stop[b] != null) {
@@ -277,7 +282,19 @@ final class Decoder {
     return result;
   }
 
+  /**
+   * Prefills the batch on the bundle's prefill graph (the decoder itself where there is none), as
+   * {@link ContinuousBatcher} does, so both paths give one prompt the same logits. Several rows run
+   * on a separate prefill graph one at a time ({@link RowPrefill}): its int8-dynamic linears
+   * quantize a run's activations with one scale, which would make rows prefilled together depend on
+   * each other.
+   */
   private void prefill(GenerationState st, FloatBuffer prompt, int batch, int length) {
+    if (batch > 1 && g.prefill != g.decoder && !fp16Kv) {
+      st.advance(RowPrefill.run(g, io, dims, st, prompt, batch, length, st.sharedBuffers), length);
+      return;
+    }
+    OrtSession session = g.prefill;
     LongBuffer pos = st.scratchLongs(batch * length); // (B, L) int64
     for (int b = 0; b < batch; b++) {
       for (int i = 0; i < length; i++) {
@@ -291,7 +308,7 @@ final class Decoder {
         st.prefill(Tensors.of(g.env, st.ones.duplicate().limit(batch * length), batch, length)));
     in.put(positions, st.prefill(Tensors.of(g.env, pos, batch, length)));
     if (shared) {
-      st.advance(runShared(g.decoder, in, st), length);
+      st.advance(runShared(session, in, st), length);
       st.releasePrefill();
       return;
     }
@@ -300,7 +317,7 @@ final class Decoder {
       in.put(pastKey[i], st.prefill(Tensors.emptyKv(g.env, fp16Kv, empty)));
       in.put(pastValue[i], st.prefill(Tensors.emptyKv(g.env, fp16Kv, empty)));
     }
-    st.advance(Graphs.run(g.decoder, "decoder", in), length);
+    st.advance(Graphs.run(session, "decoder", in), length);
     st.releasePrefill();
   }
 
@@ -325,11 +342,15 @@ final class Decoder {
         return;
       }
       for (int i = 0; i < dims.layers(); i++) {
-        in.put(pastKey[i], Graphs.output(st.kv, presentKey[i], "decoder"));
-        in.put(pastValue[i], Graphs.output(st.kv, presentValue[i], "decoder"));
+        in.put(pastKey[i], st.rows != null ? st.rows.key(i) : past(st, presentKey[i]));
+        in.put(pastValue[i], st.rows != null ? st.rows.value(i) : past(st, presentValue[i]));
       }
       st.advance(Graphs.run(g.decoder, "decoder", in), p + 1);
     }
+  }
+
+  private static OnnxTensor past(GenerationState st, String present) {
+    return Graphs.output(st.kv, present, "decoder");
   }
 
   /**

@@ -24,7 +24,11 @@ final class GenerationState implements AutoCloseable {
   // past and (pinned) present at once; GroupQueryAttention writes position P in place.
   OnnxTensor[] sharedKey;
   OnnxTensor[] sharedValue;
+  OffHeap[] sharedBuffers; // what sharedKey/sharedValue wrap (the caller's)
   int capacity;
+  // A prefill run row by row (RowPrefill): the logits, and in the growing layout the cache, until
+  // the first step has consumed them; null otherwise (kv then holds both).
+  RowPrefill rows;
   long prefillNanos;
   long decodeNanos;
   private final List<OnnxTensor> prefillOnly = new ArrayList<>();
@@ -71,6 +75,20 @@ final class GenerationState implements AutoCloseable {
     if (old != null) {
       old.close();
     }
+    closeRows();
+  }
+
+  /** The prefill's rows become the KV holder (see {@link RowPrefill}). */
+  void advance(RowPrefill prefilled, int newPast) {
+    advance((OrtSession.Result) null, newPast);
+    rows = prefilled;
+  }
+
+  private void closeRows() {
+    if (rows != null) {
+      rows.close();
+      rows = null;
+    }
   }
 
   /**
@@ -87,6 +105,7 @@ final class GenerationState implements AutoCloseable {
     sharedKey = new OnnxTensor[layers];
     sharedValue = new OnnxTensor[layers];
     capacity = (int) shape[2];
+    sharedBuffers = buffers;
     for (int i = 0; i < layers; i++) {
       sharedKey[i] = Tensors.of(env, buffers[2 * i].floats().duplicate().limit((int) n), shape);
       sharedValue[i] =
@@ -97,6 +116,7 @@ final class GenerationState implements AutoCloseable {
   @Override
   public void close() {
     releasePrefill();
+    closeRows();
     if (sharedKey != null) {
       for (int i = sharedKey.length - 1; i >= 0; i--) {
         if (sharedValue[i] != null) {
@@ -108,6 +128,7 @@ final class GenerationState implements AutoCloseable {
       }
       sharedKey = null;
       sharedValue = null;
+      sharedBuffers = null;
     }
     if (kv != null) {
       kv.close();
