@@ -28,10 +28,11 @@ final class Graphs implements AutoCloseable {
   final OrtSession decoder; // (1,T,H), mask, positions, past -> (1,1,V), present
 
   /**
-   * The session for one sequence's prefill: the bundle's prefill graph, else the decoder. Only
-   * single-row prefills use it ({@link ContinuousBatcher}, {@link DecodeSteps}): its int8 layers
-   * quantize a run's activations with one scale, so rows prefilled together would depend on each
-   * other; {@link Decoder}'s multi-row prefill stays on the decoder.
+   * The session for one sequence's prefill: the bundle's prefill graph, else the decoder (also on
+   * CUDA, where its DynamicQuantizeMatMul layers have no kernel). Only single-row runs use it
+   * ({@link ContinuousBatcher}, {@link DecodeSteps}, and {@link Decoder} row by row through {@link
+   * RowPrefill}): its int8 layers quantize a run's activations with one scale, so rows prefilled
+   * together would depend on each other.
    */
   final OrtSession prefill;
 
@@ -54,7 +55,7 @@ final class Graphs implements AutoCloseable {
       // on mapped weights, as the vision graphs: no 2.6 GB heap copy, for a full-depth prefill of
       // 2.90 s against 2.40 s pre-packed (docs/conversion.md)
       prefill =
-          specs.prefill() == null
+          specs.prefill() == null || loader.runtime().cuda()
               ? decoder
               : add(made, loader.open(dir, "prefill", specs.prefill(), VISION));
     } catch (RuntimeException e) {
