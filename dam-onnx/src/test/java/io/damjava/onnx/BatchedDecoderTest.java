@@ -7,12 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.damjava.api.Cancellation;
 import io.damjava.api.Device;
 import io.damjava.api.StopReason;
-import io.damjava.convert.ConvertOptions;
-import io.damjava.convert.Converter;
 import io.damjava.onnx.bundle.BundleManifest;
-import io.damjava.onnx.bundle.BundleManifest.KvCache;
-import io.damjava.onnx.bundle.BundleManifest.Precision;
-import io.damjava.onnx.bundle.BundleManifest.Style;
 import io.damjava.onnx.bundle.ManifestIo;
 import java.nio.FloatBuffer;
 import java.nio.file.Path;
@@ -23,14 +18,14 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.TestInstance;
-import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * B sequences through one decoder run per step: every row must give the logits and tokens of its
  * own B = 1 run, with its own sampler and its own stop, in each of the three decoder layouts
- * (contrib with a growing cache, contrib with the shared in-place cache, standard ops).
+ * (contrib with a growing cache, contrib with the shared in-place cache, standard ops), on the
+ * committed {@link ConvertedBundles}.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class BatchedDecoderTest {
@@ -43,17 +38,11 @@ class BatchedDecoderTest {
   private final java.util.Map<String, BundleManifest> manifests = new java.util.HashMap<>();
 
   @BeforeAll
-  void convert(@TempDir Path tmp) {
+  void open() {
     OrtRuntime.Setup rt = OrtRuntime.setup(1, Device.cpu(), false);
     String[] names = {"contrib", "shared", "standard", "int8", "int4"};
     for (String name : names) {
-      Path out = tmp.resolve(name);
-      ConvertOptions o = ConvertOptions.of(SharedKvDecoderTest.CKPT, out);
-      o = name.equals("shared") ? o.withKvCache(KvCache.SHARED) : o;
-      o = name.equals("standard") ? o.withStyle(Style.STANDARD) : o;
-      o = name.equals("int8") ? o.withPrecision(Precision.INT8) : o;
-      o = name.equals("int4") ? o.withPrecision(Precision.INT4) : o;
-      Converter.run(o);
+      Path out = ConvertedBundles.dir(name);
       BundleManifest m = ManifestIo.read(out);
       Graphs g = new Graphs(out, m, new SessionLoader(rt, x -> {}));
       open.add(g);

@@ -9,10 +9,7 @@ import io.damjava.api.Cancellation;
 import io.damjava.api.Device;
 import io.damjava.api.GenerationOptions;
 import io.damjava.api.StopReason;
-import io.damjava.convert.ConvertOptions;
-import io.damjava.convert.Converter;
 import io.damjava.onnx.bundle.BundleManifest;
-import io.damjava.onnx.bundle.BundleManifest.KvCache;
 import io.damjava.onnx.bundle.ManifestIo;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -28,15 +25,15 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
-import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
- * Continuous batching on the tiny fp32 checkpoint (contrib graphs, growing and shared layouts):
- * sequences of different prompt lengths, options and seeds that share decode steps, join while
- * others decode, or get cancelled, must give exactly the tokens of the same sequence decoded alone
- * by {@link Decoder} (B = 1, the growing cache: the path every golden test checks).
+ * Continuous batching on the tiny fp32 checkpoint (contrib graphs, growing and shared layouts, the
+ * committed {@link ConvertedBundles}): sequences of different prompt lengths, options and seeds
+ * that share decode steps, join while others decode, or get cancelled, must give exactly the tokens
+ * of the same sequence decoded alone by {@link Decoder} (B = 1, the growing cache: the path every
+ * golden test checks).
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class ContinuousBatcherTest {
@@ -45,12 +42,10 @@ class ContinuousBatcherTest {
   private final ExecutorService pool = Executors.newCachedThreadPool();
 
   @BeforeAll
-  void convert(@TempDir Path tmp) {
+  void open() {
     OrtRuntime.Setup rt = OrtRuntime.setup(1, Device.cpu(), false);
     for (String name : List.of("contrib", "shared")) {
-      Path out = tmp.resolve(name);
-      ConvertOptions o = ConvertOptions.of(SharedKvDecoderTest.CKPT, out);
-      Converter.run(name.equals("shared") ? o.withKvCache(KvCache.SHARED) : o);
+      Path out = ConvertedBundles.dir(name);
       BundleManifest m = ManifestIo.read(out);
       graphs.put(name, new Graphs(out, m, new SessionLoader(rt, x -> {})));
       manifests.put(name, m);

@@ -6,8 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.damjava.api.Device;
 import io.damjava.api.StopReason;
-import io.damjava.convert.ConvertOptions;
-import io.damjava.convert.Converter;
 import io.damjava.onnx.bundle.BundleManifest;
 import io.damjava.onnx.bundle.BundleManifest.KvCache;
 import io.damjava.onnx.bundle.ManifestIo;
@@ -19,18 +17,13 @@ import java.util.Random;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The engine's decoder loop over a contrib bundle converted with {@code --kv shared}: cached steps
- * in one in-place buffer give the logits of a full recompute and of the growing cache. Lives in
- * dam-convert (package io.damjava.onnx) because dam-onnx's own toy bundle is standard-style.
+ * in one in-place buffer give the logits of a full recompute and of the growing cache, on the
+ * committed {@link ConvertedBundles} (the toy bundle is standard-style).
  */
 class SharedKvDecoderTest {
-  static final Path CKPT =
-      Path.of("..", "tools", "reference", "fixtures", "tiny-image").toAbsolutePath().normalize();
-
-  @TempDir static Path tmp;
   static Graphs growing;
   static Graphs shared;
   static BundleManifest mGrowing;
@@ -38,10 +31,8 @@ class SharedKvDecoderTest {
 
   @BeforeAll
   static void open() {
-    Path g = tmp.resolve("growing");
-    Path s = tmp.resolve("shared");
-    Converter.run(ConvertOptions.of(CKPT, g));
-    Converter.run(ConvertOptions.of(CKPT, s).withKvCache(KvCache.SHARED));
+    Path g = ConvertedBundles.dir("contrib");
+    Path s = ConvertedBundles.dir("shared");
     mGrowing = ManifestIo.read(g);
     mShared = ManifestIo.read(s);
     OrtRuntime.Setup rt = OrtRuntime.setup(1, Device.cpu(), false);
