@@ -26,7 +26,7 @@ final class DecoderGraph {
     float[] inv = new float[half];
     for (int i = 0; i < half; i++) {
       float e = (float) (2 * i) / (float) headDim;
-      inv[i] = 1.0f / (float) Math.pow(theta, e);
+      inv[i] = 1.0f / (float) StrictMath.pow(theta, e);
     }
     int w = full ? headDim : half;
     float[] cos = new float[maxPos * w];
@@ -34,8 +34,8 @@ final class DecoderGraph {
     for (int p = 0; p < maxPos; p++) {
       for (int i = 0; i < w; i++) {
         float f = (float) p * inv[i % half];
-        cos[p * w + i] = (float) Math.cos(f);
-        sin[p * w + i] = (float) Math.sin(f);
+        cos[p * w + i] = (float) StrictMath.cos(f);
+        sin[p * w + i] = (float) StrictMath.sin(f);
       }
     }
     return new float[][] {cos, sin};

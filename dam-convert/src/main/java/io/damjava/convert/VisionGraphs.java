@@ -162,7 +162,7 @@ final class VisionGraphs {
         lin.apply(
             xkv, p + "v_proj", t.get(p + "v_proj.weight", d, d), d, d, t.get(p + "v_proj.bias", d));
     int hd = d / heads;
-    float scale = (float) Math.pow(hd, -0.5);
+    float scale = (float) StrictMath.pow(hd, -0.5);
     String ctx;
     if (contrib) {
       ctx =

@@ -246,7 +246,7 @@ public final class ImageEncoderGraph {
     q = b.transpose(q, 0, 2, 1, 3);
     kk = b.transpose(kk, 0, 2, 3, 1);
     v = b.transpose(v, 0, 2, 1, 3);
-    String sc = b.mul(b.matmul(q, kk), b.scalar((float) Math.pow(hd, -0.5)));
+    String sc = b.mul(b.matmul(q, kk), b.scalar((float) StrictMath.pow(hd, -0.5)));
     String o = b.matmul(b.op("Softmax", List.of(sc), A.i("axis", -1)), v);
     o = b.reshape(b.transpose(o, 0, 2, 1, 3), batch, outSide, outSide, dimOut);
     return Sam2Ops.linear(b, t, o, p + ".proj", dimOut, dimOut);

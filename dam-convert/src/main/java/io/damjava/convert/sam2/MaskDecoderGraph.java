@@ -275,7 +275,7 @@ public final class MaskDecoderGraph {
             2,
             1,
             3);
-    String sc = b.mul(b.matmul(qh, kh), b.scalar((float) Math.pow(hd, -0.5)));
+    String sc = b.mul(b.matmul(qh, kh), b.scalar((float) StrictMath.pow(hd, -0.5)));
     String o = b.matmul(b.op("Softmax", List.of(sc), A.i("axis", -1)), vh);
     o = b.reshape(b.transpose(o, 0, 2, 1, 3), 1, -1, inner);
     return Sam2Ops.linear(b, t, o, name + ".o_proj", c, inner);
@@ -320,8 +320,8 @@ public final class MaskDecoderGraph {
         for (int k = 0; k < half; k++) {
           float p = ax * gauss[k] + ay * gauss[half + k];
           p = (float) (2 * Math.PI) * p;
-          out[(y * g + x) * c + k] = (float) Math.sin(p);
-          out[(y * g + x) * c + half + k] = (float) Math.cos(p);
+          out[(y * g + x) * c + k] = (float) StrictMath.sin(p);
+          out[(y * g + x) * c + half + k] = (float) StrictMath.cos(p);
         }
       }
     }

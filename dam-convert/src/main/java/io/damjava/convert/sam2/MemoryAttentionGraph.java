@@ -125,7 +125,7 @@ public final class MemoryAttentionGraph {
 
   static String attend(OnnxBuilder b, String q, String k, String v, int d) {
     String s = b.matmul(q, b.transpose(k, 0, 2, 1));
-    s = b.mul(s, b.scalar((float) Math.pow(d, -0.5)));
+    s = b.mul(s, b.scalar((float) StrictMath.pow(d, -0.5)));
     return b.matmul(b.op("Softmax", List.of(s), A.i("axis", -1)), v);
   }
 
@@ -143,7 +143,7 @@ public final class MemoryAttentionGraph {
     float[] freqs = new float[q];
     for (int j = 0; j < q; j++) {
       float e = (float) (4 * j) / (float) dim;
-      freqs[j] = (float) (1.0 / (float) Math.pow(theta, e));
+      freqs[j] = (float) (1.0 / (float) StrictMath.pow(theta, e));
     }
     float[] cos = new float[w * h * dim];
     float[] sin = new float[w * h * dim];
@@ -152,8 +152,8 @@ public final class MemoryAttentionGraph {
       float py = i / w;
       for (int j = 0; j < 2 * q; j++) {
         float a = j < q ? px * freqs[j] : py * freqs[j - q];
-        float cv = (float) Math.cos(a);
-        float sv = (float) Math.sin(a);
+        float cv = (float) StrictMath.cos(a);
+        float sv = (float) StrictMath.sin(a);
         cos[i * dim + 2 * j] = cv;
         cos[i * dim + 2 * j + 1] = cv;
         sin[i * dim + 2 * j] = sv;
