@@ -21,13 +21,30 @@ import java.nio.LongBuffer;
  * object holds the logits only. Closed by {@link GenerationState}.
  */
 final class RowPrefill implements AutoCloseable {
+  private final Graphs g;
+  private final InPlaceIo io;
+  private final BundleManifest.Dims d;
+  private final int batch;
+  private final int length;
+  private final int positions; // per row of the KV buffers: L (growing) or the capacity (shared)
+  private final long rowFloats;
   private final OffHeap[] buffers; // growing layout: key, value per layer; empty when shared
-  private final OnnxTensor[] cache; // over buffers, key, value per layer
+  private final OffHeap[] kv; // the buffers written: these, or the call's shared ones
+  private final OnnxTensor[] cache; // growing layout: (B, kvHeads, L, headDim) over buffers
   private OffHeap logits; // (B, 1, V)
 
-  private RowPrefill(OffHeap[] buffers, OnnxTensor[] cache) {
-    this.buffers = buffers;
-    this.cache = cache;
+  private RowPrefill(
+      Graphs g, InPlaceIo io, BundleManifest.Dims d, int batch, int length, int cap, OffHeap[] sh) {
+    this.g = g;
+    this.io = io;
+    this.d = d;
+    this.batch = batch;
+    this.length = length;
+    positions = sh == null ? length : cap;
+    rowFloats = (long) d.kvHeads() * positions * d.headDim();
+    buffers = sh == null ? OffHeap.floats(2 * d.layers(), batch * rowFloats) : new OffHeap[0];
+    kv = sh == null ? buffers : sh;
+    cache = new OnnxTensor[buffers.length];
   }
 
   /** Growing layout: layer {@code i}'s (B, kvHeads, L, headDim) key cache. */
@@ -49,8 +66,8 @@ final class RowPrefill implements AutoCloseable {
    * Prefills each of the {@code batch} rows of {@code prompt} ((B, L, H) float32) on {@code
    * g.prefill}.
    *
-   * @param shared the call's shared KV buffers (key, value per layer, (B, kvHeads, capacity,
-   *     headDim)), or null for the growing layout
+   * @param shared the call's shared KV buffers (key, value per layer, (B, kvHeads, {@code
+   *     st.capacity}, headDim)), or null for the growing layout
    */
   static RowPrefill run(
       Graphs g,
@@ -61,60 +78,36 @@ final class RowPrefill implements AutoCloseable {
       int batch,
       int length,
       OffHeap[] shared) {
-    int layers = d.layers();
-    int positions = shared == null ? length : st.capacity;
-    long rowFloats = (long) d.kvHeads() * positions * d.headDim();
-    OffHeap[] own = shared == null ? OffHeap.floats(2 * layers, batch * rowFloats) : new OffHeap[0];
-    OffHeap[] kv = shared == null ? own : shared;
-    RowPrefill out = null;
+    RowPrefill out = new RowPrefill(g, io, d, batch, length, st.capacity, shared);
     try {
-      OnnxTensor[] cache = new OnnxTensor[shared == null ? 2 * layers : 0];
-      out = new RowPrefill(own, cache);
-      for (int i = 0; i < cache.length; i++) {
-        cache[i] = Tensors.of(g.env, own[i].floats(), batch, d.kvHeads(), length, d.headDim());
+      for (int i = 0; i < out.cache.length; i++) {
+        out.cache[i] =
+            Tensors.of(g.env, out.buffers[i].floats(), batch, d.kvHeads(), length, d.headDim());
       }
       LongBuffer pos = st.scratchLongs(length);
       for (int i = 0; i < length; i++) {
         pos.put(i, i);
       }
-      long[] empty = {1, d.kvHeads(), 0, d.headDim()};
       for (int b = 0; b < batch; b++) {
-        out.prefillRow(
-            g, io, d, st, prompt, batch, b, length, pos, kv, rowFloats, positions, empty);
+        out.prefillRow(b, prompt, st.ones.slice(0, length), pos);
       }
       return out;
     } catch (RuntimeException e) {
-      if (out != null) {
-        out.close();
-      } else {
-        OffHeap.closeAll(own);
-      }
+      out.close();
       throw e;
     }
   }
 
-  private void prefillRow(
-      Graphs g,
-      InPlaceIo io,
-      BundleManifest.Dims d,
-      GenerationState st,
-      FloatBuffer prompt,
-      int batch,
-      int b,
-      int length,
-      LongBuffer pos,
-      OffHeap[] kv,
-      long rowFloats,
-      int positions,
-      long[] empty) {
+  private void prefillRow(int b, FloatBuffer prompt, LongBuffer ones, LongBuffer pos) {
     boolean shared = buffers.length == 0;
     OrtEnvironment env = g.env;
     int h = d.hidden();
     OnnxTensor[] view = new OnnxTensor[kv.length];
     OnnxTensor[] past = shared ? view : new OnnxTensor[kv.length];
+    long[] empty = {1, d.kvHeads(), 0, d.headDim()};
     try (OnnxTensor e = Tensors.of(env, prompt.slice(b * length * h, length * h), 1, length, h);
-        OnnxTensor m = Tensors.of(env, st.ones.slice(0, length), 1, length);
-        OnnxTensor p = Tensors.of(env, pos.slice(0, length), 1, length)) {
+        OnnxTensor m = Tensors.of(env, ones, 1, length);
+        OnnxTensor p = Tensors.of(env, pos, 1, length)) {
       for (int i = 0; i < kv.length; i++) {
         FloatBuffer row = kv[i].floats().slice((int) (b * rowFloats), (int) rowFloats);
         view[i] = Tensors.of(env, row, 1, d.kvHeads(), positions, d.headDim());
