@@ -4,7 +4,6 @@ import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OnnxTensorLike;
 import ai.onnxruntime.OrtSession;
 import io.damjava.api.Cancellation;
-import io.damjava.api.InferenceException;
 import io.damjava.api.StopReason;
 import io.damjava.onnx.bundle.BundleManifest;
 import java.nio.FloatBuffer;
@@ -138,7 +137,7 @@ final class ContinuousBatcher implements AutoCloseable {
         }
         if (closed && live == 0) {
           for (BatchedSequence p : queue) {
-            fail(p, new IllegalStateException("DescribeAnything is closed"));
+            p.fail(new IllegalStateException("DescribeAnything is closed"));
           }
           queue.clear();
           return;
@@ -213,7 +212,7 @@ final class ContinuousBatcher implements AutoCloseable {
       }
     } catch (RuntimeException e) {
       live--;
-      fail(p, e);
+      p.fail(e);
       return;
     } finally {
       p.prompt.close(); // its tensor is closed: prefill was its only reader
@@ -283,7 +282,7 @@ final class ContinuousBatcher implements AutoCloseable {
           BatchedSequence p = rows[r];
           rows[r] = null;
           live--;
-          fail(p, ex);
+          p.fail(ex);
         }
       }
       return;
@@ -301,47 +300,19 @@ final class ContinuousBatcher implements AutoCloseable {
     }
   }
 
-  /** The Decoder's per-row rule: cancel before sampling, stop on EOS or the budget. */
+  /** Row r's sample ({@link BatchedSequence#sample}); the row leaves the batch when it stops. */
   private void sample(int r, float[] l) {
-    BatchedSequence p = rows[r];
-    if (p.stopped()) {
-      finish(r, StopReason.CANCELLED);
-      return;
+    StopReason stop = rows[r].sample(l, eos);
+    if (stop != null) {
+      finish(r, stop);
     }
-    int id = p.sampler.sample(l);
-    if (id == eos) {
-      finish(r, StopReason.EOS);
-      return;
-    }
-    p.tokens[p.count++] = id;
-    p.events.add(id);
-    p.steps++;
-    if (p.steps >= p.limit) {
-      finish(r, StopReason.MAX_TOKENS);
-      return;
-    }
-    p.next = id;
   }
 
   private void finish(int r, StopReason stop) {
     BatchedSequence p = rows[r];
     rows[r] = null;
     live--;
-    p.result =
-        new Result(
-            new Decoder.Output(Arrays.copyOf(p.tokens, p.count), stop),
-            p.prefillNanos,
-            System.nanoTime() - p.started);
-    p.events.add(BatchedSequence.END);
-  }
-
-  private static void fail(BatchedSequence p, RuntimeException e) {
-    p.prompt.close();
-    p.failure =
-        e instanceof InferenceException || e instanceof IllegalStateException
-            ? e
-            : new InferenceException("decoding failed: " + e.getMessage(), e);
-    p.events.add(BatchedSequence.END);
+    p.finish(stop);
   }
 
   /**
