@@ -5,16 +5,10 @@ import io.damjava.convert.onnx.OnnxProto.AttributeProto;
 import io.damjava.convert.onnx.OnnxProto.GraphProto;
 import io.damjava.convert.onnx.OnnxProto.ModelProto;
 import io.damjava.convert.onnx.OnnxProto.NodeProto;
-import io.damjava.convert.onnx.OnnxProto.OperatorSetIdProto;
-import io.damjava.convert.onnx.OnnxProto.StringStringEntryProto;
 import io.damjava.convert.onnx.OnnxProto.TensorProto;
-import io.damjava.convert.onnx.OnnxProto.TensorShapeProto;
-import io.damjava.convert.onnx.OnnxProto.TypeProto;
-import io.damjava.convert.onnx.OnnxProto.ValueInfoProto;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -176,7 +170,7 @@ public final class OnnxBuilder implements AutoCloseable {
 
   /** Declares a graph input; dims are Long/Integer (fixed) or String (symbolic). */
   public String input(String name, int elemType, Object... dims) {
-    graph.addInput(valueInfo(name, elemType, dims));
+    graph.addInput(OnnxProtos.valueInfo(name, elemType, dims));
     return name;
   }
 
@@ -185,26 +179,7 @@ public final class OnnxBuilder implements AutoCloseable {
     if (!value.equals(name)) {
       renames.put(value, name);
     }
-    graph.addOutput(valueInfo(name, elemType, dims));
-  }
-
-  private static ValueInfoProto valueInfo(String name, int elemType, Object... dims) {
-    TensorShapeProto.Builder shape = TensorShapeProto.newBuilder();
-    for (Object d : dims) {
-      TensorShapeProto.Dimension.Builder db = TensorShapeProto.Dimension.newBuilder();
-      if (d instanceof String s) {
-        db.setDimParam(s);
-      } else {
-        db.setDimValue(((Number) d).longValue());
-      }
-      shape.addDim(db);
-    }
-    return ValueInfoProto.newBuilder()
-        .setName(name)
-        .setType(
-            TypeProto.newBuilder()
-                .setTensorType(TypeProto.Tensor.newBuilder().setElemType(elemType).setShape(shape)))
-        .build();
+    graph.addOutput(OnnxProtos.valueInfo(name, elemType, dims));
   }
 
   // ---- initializers ----
@@ -215,25 +190,20 @@ public final class OnnxBuilder implements AutoCloseable {
    * activation type.
    */
   public String weight(String name, float[] values, long... dims) throws IOException {
-    check(name, values.length, dims);
+    OnnxProtos.check(name, values.length, dims);
     parameters += values.length;
     if (!fp16Weights) {
-      return external(name, FLOAT, floatBytes(values), dims);
+      return external(name, FLOAT, OnnxProtos.floatBytes(values), dims);
     }
-    ByteBuffer b = ByteBuffer.allocate(values.length * 2).order(ByteOrder.LITTLE_ENDIAN);
-    for (float v : values) {
-      b.putShort(Half.fromFloat(v));
-    }
-    b.flip();
-    String raw = external(name, FLOAT16, b, dims);
+    String raw = external(name, FLOAT16, OnnxProtos.halfBytes(values), dims);
     return fp16Compute ? raw : op("Cast", List.of(raw), A.i("to", FLOAT));
   }
 
   /** A float weight always stored as float32 (norm weights, tables). */
   public String weightF32(String name, float[] values, long... dims) throws IOException {
-    check(name, values.length, dims);
+    OnnxProtos.check(name, values.length, dims);
     parameters += values.length;
-    return external(name, FLOAT, floatBytes(values), dims);
+    return external(name, FLOAT, OnnxProtos.floatBytes(values), dims);
   }
 
   /** Raw little-endian bytes of any element type, written to the data file. */
@@ -241,28 +211,9 @@ public final class OnnxBuilder implements AutoCloseable {
     return external(name, elemType, bytes, dims);
   }
 
-  private static void check(String name, int n, long... dims) {
-    long p = 1;
-    for (long d : dims) {
-      p *= d;
-    }
-    if (p != n) {
-      throw new IllegalArgumentException(name + ": " + n + " values for dims product " + p);
-    }
-  }
-
-  private static ByteBuffer floatBytes(float[] v) {
-    ByteBuffer b = ByteBuffer.allocate(v.length * 4).order(ByteOrder.LITTLE_ENDIAN);
-    b.asFloatBuffer().put(v);
-    return b;
-  }
-
   private String external(String name, int elemType, ByteBuffer bytes, long... dims)
       throws IOException {
-    TensorProto.Builder t = TensorProto.newBuilder().setName(name).setDataType(elemType);
-    for (long d : dims) {
-      t.addDims(d);
-    }
+    TensorProto.Builder t = OnnxProtos.tensor(name, elemType, dims);
     if (bytes.remaining() <= INLINE_LIMIT) {
       t.setRawData(ByteString.copyFrom(bytes));
     } else {
@@ -271,45 +222,20 @@ public final class OnnxBuilder implements AutoCloseable {
         parameters -=
             s.length() / (elemType == FLOAT ? 4 : 2); // counted by the graph that wrote it
       }
-      t.setDataLocation(TensorProto.DataLocation.EXTERNAL)
-          .addExternalData(kv("location", data.fileName()))
-          .addExternalData(kv("offset", Long.toString(s.offset())))
-          .addExternalData(kv("length", Long.toString(s.length())));
+      OnnxProtos.external(t, data.fileName(), s.offset(), s.length());
     }
     graph.addInitializer(t);
     return name;
   }
 
-  private static StringStringEntryProto kv(String k, String v) {
-    return StringStringEntryProto.newBuilder().setKey(k).setValue(v).build();
-  }
-
   /** An inline float constant. */
   public String constF(long[] dims, float... v) {
-    TensorProto.Builder t = TensorProto.newBuilder().setName(fresh("c")).setDataType(FLOAT);
-    for (long d : dims) {
-      t.addDims(d);
-    }
-    ByteBuffer b = floatBytes(v);
-    t.setRawData(ByteString.copyFrom(b));
-    graph.addInitializer(t);
-    return t.getName();
+    return inline(FLOAT, dims, OnnxProtos.floatBytes(v));
   }
 
   /** An inline float16 constant (values rounded to nearest even). */
   public String constH(long[] dims, float... v) {
-    TensorProto.Builder t = TensorProto.newBuilder().setName(fresh("c")).setDataType(FLOAT16);
-    for (long d : dims) {
-      t.addDims(d);
-    }
-    ByteBuffer b = ByteBuffer.allocate(v.length * 2).order(ByteOrder.LITTLE_ENDIAN);
-    for (float x : v) {
-      b.putShort(Half.fromFloat(x));
-    }
-    b.flip();
-    t.setRawData(ByteString.copyFrom(b));
-    graph.addInitializer(t);
-    return t.getName();
+    return inline(FLOAT16, dims, OnnxProtos.halfBytes(v));
   }
 
   /** A float scalar. */
@@ -324,13 +250,13 @@ public final class OnnxBuilder implements AutoCloseable {
 
   /** An inline int64 constant with the given dims. */
   public String constI64(long[] dims, long... v) {
-    TensorProto.Builder t = TensorProto.newBuilder().setName(fresh("c")).setDataType(INT64);
-    for (long d : dims) {
-      t.addDims(d);
-    }
-    ByteBuffer b = ByteBuffer.allocate(v.length * 8).order(ByteOrder.LITTLE_ENDIAN);
-    b.asLongBuffer().put(v);
-    t.setRawData(ByteString.copyFrom(b));
+    return inline(INT64, dims, OnnxProtos.longBytes(v));
+  }
+
+  /** An inline constant under a fresh name. */
+  private String inline(int elemType, long[] dims, ByteBuffer bytes) {
+    TensorProto.Builder t = OnnxProtos.tensor(fresh("c"), elemType, dims);
+    t.setRawData(ByteString.copyFrom(bytes));
     graph.addInitializer(t);
     return t.getName();
   }
@@ -406,15 +332,7 @@ public final class OnnxBuilder implements AutoCloseable {
       }
       graph.addNode(n);
     }
-    ModelProto model =
-        ModelProto.newBuilder()
-            .setIrVersion(8)
-            .setProducerName("dam-java")
-            .setProducerVersion("0.1")
-            .addOpsetImport(OperatorSetIdProto.newBuilder().setDomain("").setVersion(17))
-            .addOpsetImport(OperatorSetIdProto.newBuilder().setDomain(MS).setVersion(1))
-            .setGraph(graph)
-            .build();
+    ModelProto model = OnnxProtos.model(graph);
     try (OutputStream os = Files.newOutputStream(onnxFile)) {
       model.writeTo(os);
     }

@@ -1,13 +1,17 @@
 package io.damjava.onnx;
 
 import io.damjava.api.Cancellation;
+import io.damjava.api.InferenceException;
+import io.damjava.api.StopReason;
+import java.util.Arrays;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.function.IntConsumer;
 
 /**
- * One sequence in a {@link ContinuousBatcher}: its inputs, the decode thread's bookkeeping, and the
- * queue through which its tokens reach the caller's thread. The result and failure are written by
- * the decode thread before it queues {@link #END}, so the queue publishes them.
+ * One sequence in a {@link ContinuousBatcher}: its inputs, the decode thread's bookkeeping and
+ * per-row stop rule, and the queue through which its tokens reach the caller's thread. The result
+ * and failure are written by the decode thread before it queues {@link #END}, so the queue
+ * publishes them.
  */
 final class BatchedSequence {
   static final int END = Integer.MIN_VALUE;
@@ -42,6 +46,49 @@ final class BatchedSequence {
 
   boolean stopped() {
     return abandoned || (cancel != null && cancel.isCancelled());
+  }
+
+  /**
+   * The Decoder's per-row rule, on the decode thread: cancel before sampling, stop on EOS or the
+   * budget. Queues the sampled token to the caller; returns why the sequence stops, or null when it
+   * goes on with {@link #next}.
+   */
+  StopReason sample(float[] l, int eos) {
+    if (stopped()) {
+      return StopReason.CANCELLED;
+    }
+    int id = sampler.sample(l);
+    if (id == eos) {
+      return StopReason.EOS;
+    }
+    tokens[count++] = id;
+    events.add(id);
+    steps++;
+    if (steps >= limit) {
+      return StopReason.MAX_TOKENS;
+    }
+    next = id;
+    return null;
+  }
+
+  /** Ends the sequence with its tokens (decode thread; its row is already free). */
+  void finish(StopReason stop) {
+    result =
+        new ContinuousBatcher.Result(
+            new Decoder.Output(Arrays.copyOf(tokens, count), stop),
+            prefillNanos,
+            System.nanoTime() - started);
+    events.add(END);
+  }
+
+  /** Ends the sequence with a failure (decode thread), freeing the prompt if it still holds it. */
+  void fail(RuntimeException e) {
+    prompt.close();
+    failure =
+        e instanceof InferenceException || e instanceof IllegalStateException
+            ? e
+            : new InferenceException("decoding failed: " + e.getMessage(), e);
+    events.add(END);
   }
 
   /**

@@ -4,7 +4,6 @@ import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OnnxTensorLike;
 import ai.onnxruntime.OrtSession;
 import io.damjava.api.Cancellation;
-import io.damjava.api.InferenceException;
 import io.damjava.api.StopReason;
 import io.damjava.onnx.bundle.BundleManifest;
 import java.nio.FloatBuffer;
@@ -57,16 +56,9 @@ final class ContinuousBatcher implements AutoCloseable {
 
   // Decode thread only from here on.
   private final KvSlots kv;
-  private final OffHeap ones; // (maxPositions) int64 ones
-  private final OffHeap iota; // (maxPositions) int64 0..maxPositions-1
+  private final StepBuffers buffers; // the join's and the step's inputs, the step's logits
   private BatchedSequence[] rows = new BatchedSequence[0]; // live sequence per row, null = free
   private int live;
-  private OffHeap stepMask = OffHeap.longs(0); // (B,T) int64
-  private OffHeap stepIds = OffHeap.longs(0); // (B,1) int64
-  private OffHeap stepPos = OffHeap.longs(0); // (B,1) int64
-  private OffHeap stepLogits = OffHeap.floats(0); // (B,1,V) float32, the pinned logits
-  private OnnxTensor logitsTensor; // over stepLogits for logitsRows rows
-  private int logitsRows;
   private float[] row = new float[0]; // (V) one row's logits
 
   ContinuousBatcher(Graphs g, BundleManifest.Dims dims, int eos, int maxBatch, long budgetBytes) {
@@ -78,12 +70,7 @@ final class ContinuousBatcher implements AutoCloseable {
     io = new InPlaceIo(g.specs.decoder(), dims.layers());
     int n = dims.layers();
     kv = new KvSlots(g.env, n, dims.kvHeads(), dims.headDim());
-    ones = OffHeap.longs(dims.maxPositions());
-    iota = OffHeap.longs(dims.maxPositions());
-    for (int i = 0; i < dims.maxPositions(); i++) {
-      ones.longs().put(i, 1L);
-      iota.longs().put(i, i);
-    }
+    buffers = new StepBuffers(g.env, dims.maxPositions(), dims.vocabSize());
   }
 
   /**
@@ -150,7 +137,7 @@ final class ContinuousBatcher implements AutoCloseable {
         }
         if (closed && live == 0) {
           for (BatchedSequence p : queue) {
-            fail(p, new IllegalStateException("DescribeAnything is closed"));
+            p.fail(new IllegalStateException("DescribeAnything is closed"));
           }
           queue.clear();
           return;
@@ -206,8 +193,8 @@ final class ContinuousBatcher implements AutoCloseable {
       p.started = System.nanoTime();
       OnnxTensor[] view = kv.row(r);
       try (OnnxTensor e = Tensors.of(g.env, p.prompt.floats(), 1, p.length, dims.hidden());
-          OnnxTensor m = Tensors.of(g.env, ones.longs().slice(0, p.length), 1, p.length);
-          OnnxTensor pos = Tensors.of(g.env, iota.longs().slice(0, p.length), 1, p.length);
+          OnnxTensor m = Tensors.of(g.env, buffers.ones(p.length), 1, p.length);
+          OnnxTensor pos = Tensors.of(g.env, buffers.iota(p.length), 1, p.length);
           OrtSession.Result res =
               Graphs.run(
                   g.prefill,
@@ -225,7 +212,7 @@ final class ContinuousBatcher implements AutoCloseable {
       }
     } catch (RuntimeException e) {
       live--;
-      fail(p, e);
+      p.fail(e);
       return;
     } finally {
       p.prompt.close(); // its tensor is closed: prefill was its only reader
@@ -273,25 +260,10 @@ final class ContinuousBatcher implements AutoCloseable {
         total = Math.max(total, rows[r].past + 1);
       }
     }
-    if (stepIds.longs().capacity() < batch) {
-      stepIds = replace(stepIds, OffHeap.longs(rows.length));
-      stepPos = replace(stepPos, OffHeap.longs(rows.length));
-    }
-    if (stepMask.longs().capacity() < batch * total) {
-      stepMask = replace(stepMask, OffHeap.longs((long) rows.length * dims.maxPositions()));
-    }
-    LongBuffer ids = stepIds.longs();
-    LongBuffer positions = stepPos.longs();
-    LongBuffer mask = stepMask.longs();
-    for (int r = 0; r < batch; r++) {
-      BatchedSequence p = rows[r];
-      int len = p == null ? 1 : p.past + 1; // a free row attends to one position of its own
-      ids.put(r, p == null ? eos : p.next);
-      positions.put(r, len - 1);
-      for (int t = 0; t < total; t++) {
-        mask.put(r * total + t, t < len ? 1L : 0L);
-      }
-    }
+    buffers.fill(rows, batch, total, eos);
+    LongBuffer ids = buffers.ids();
+    LongBuffer positions = buffers.positions();
+    LongBuffer mask = buffers.mask();
     OnnxTensor[] kvs = kv.batch(batch);
     BundleManifest.GraphSpec es = g.specs.embedTokens();
     try (OnnxTensor it = Tensors.of(g.env, ids.slice(0, batch), batch, 1);
@@ -300,7 +272,7 @@ final class ContinuousBatcher implements AutoCloseable {
         OnnxTensor m = Tensors.of(g.env, mask.slice(0, batch * total), batch, total);
         OnnxTensor pos = Tensors.of(g.env, positions.slice(0, batch), batch, 1)) {
       Map<String, OnnxTensor> out = io.pinned(kvs);
-      out.put(io.logits, logitsTensor(batch));
+      out.put(io.logits, buffers.logitsTensor(batch, rows.length));
       Map<String, OnnxTensorLike> in =
           io.inputs(Graphs.output(e, es.output("embeds"), "embedTokens"), m, pos, kvs);
       Graphs.run(g.decoder, "decoder", in, Set.of(), out).close();
@@ -310,7 +282,7 @@ final class ContinuousBatcher implements AutoCloseable {
           BatchedSequence p = rows[r];
           rows[r] = null;
           live--;
-          fail(p, ex);
+          p.fail(ex);
         }
       }
       return;
@@ -322,83 +294,25 @@ final class ContinuousBatcher implements AutoCloseable {
     for (int r = 0; r < batch; r++) {
       if (rows[r] != null) {
         rows[r].past++;
-        stepLogits.floats().get(r * vocab, row);
+        buffers.logits().get(r * vocab, row);
         sample(r, row);
       }
     }
   }
 
-  /** The pinned (B,1,V) logits tensor over {@link #stepLogits}. */
-  private OnnxTensor logitsTensor(int batch) {
-    if (logitsTensor == null || logitsRows != batch) {
-      if (logitsTensor != null) {
-        logitsTensor.close();
-      }
-      logitsTensor = null;
-      if (stepLogits.floats().capacity() < batch * dims.vocabSize()) {
-        stepLogits = replace(stepLogits, OffHeap.floats((long) rows.length * dims.vocabSize()));
-      }
-      logitsTensor =
-          Tensors.of(
-              g.env,
-              stepLogits.floats().slice(0, batch * dims.vocabSize()),
-              batch,
-              1,
-              dims.vocabSize());
-      logitsRows = batch;
-    }
-    return logitsTensor;
-  }
-
-  /**
-   * Frees {@code old} (no tensor is over it: step tensors live within one step) for {@code next}.
-   */
-  private static OffHeap replace(OffHeap old, OffHeap next) {
-    old.close();
-    return next;
-  }
-
-  /** The Decoder's per-row rule: cancel before sampling, stop on EOS or the budget. */
+  /** Row r's sample ({@link BatchedSequence#sample}); the row leaves the batch when it stops. */
   private void sample(int r, float[] l) {
-    BatchedSequence p = rows[r];
-    if (p.stopped()) {
-      finish(r, StopReason.CANCELLED);
-      return;
+    StopReason stop = rows[r].sample(l, eos);
+    if (stop != null) {
+      finish(r, stop);
     }
-    int id = p.sampler.sample(l);
-    if (id == eos) {
-      finish(r, StopReason.EOS);
-      return;
-    }
-    p.tokens[p.count++] = id;
-    p.events.add(id);
-    p.steps++;
-    if (p.steps >= p.limit) {
-      finish(r, StopReason.MAX_TOKENS);
-      return;
-    }
-    p.next = id;
   }
 
   private void finish(int r, StopReason stop) {
     BatchedSequence p = rows[r];
     rows[r] = null;
     live--;
-    p.result =
-        new Result(
-            new Decoder.Output(Arrays.copyOf(p.tokens, p.count), stop),
-            p.prefillNanos,
-            System.nanoTime() - p.started);
-    p.events.add(BatchedSequence.END);
-  }
-
-  private static void fail(BatchedSequence p, RuntimeException e) {
-    p.prompt.close();
-    p.failure =
-        e instanceof InferenceException || e instanceof IllegalStateException
-            ? e
-            : new InferenceException("decoding failed: " + e.getMessage(), e);
-    p.events.add(BatchedSequence.END);
+    p.finish(stop);
   }
 
   /**
@@ -421,12 +335,8 @@ final class ContinuousBatcher implements AutoCloseable {
       }
     }
     if (t == null || !t.isAlive()) {
-      if (logitsTensor != null) {
-        logitsTensor.close();
-        logitsTensor = null;
-      }
+      buffers.close(); // the logits tensor first, then the buffers under it
       kv.close();
-      OffHeap.closeAll(new OffHeap[] {ones, iota, stepMask, stepIds, stepPos, stepLogits});
     }
   }
 }

@@ -1,5 +1,6 @@
 package io.damjava.onnx;
 
+import static io.damjava.onnx.RandomImages.images;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -13,7 +14,6 @@ import java.nio.FloatBuffer;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Random;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -82,16 +82,6 @@ class BatchedDecoderTest {
       }
       return id == EOS ? (id + 1) % l.length : id; // EOS only where asked
     }
-  }
-
-  private static float[] images(BundleManifest m, int seed) {
-    BundleManifest.Dims d = m.dims();
-    float[] x = new float[d.imageTokens() * d.hidden()];
-    Random r = new Random(seed);
-    for (int i = 0; i < x.length; i++) {
-      x[i] = (float) r.nextGaussian();
-    }
-    return x;
   }
 
   private static Decoder.Output[] run(

@@ -1,5 +1,6 @@
 package io.damjava.onnx;
 
+import static io.damjava.onnx.RandomImages.images;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -14,7 +15,6 @@ import io.damjava.onnx.bundle.ManifestIo;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Random;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -88,16 +88,6 @@ class ContinuousBatcherTest {
       out.add(new Req(ids, 10 + k, o));
     }
     return out;
-  }
-
-  private static float[] images(BundleManifest m, int seed) {
-    BundleManifest.Dims d = m.dims();
-    float[] x = new float[d.imageTokens() * d.hidden()];
-    Random r = new Random(seed);
-    for (int i = 0; i < x.length; i++) {
-      x[i] = (float) r.nextGaussian();
-    }
-    return x;
   }
 
   private OffHeap splice(String name, Req q) {

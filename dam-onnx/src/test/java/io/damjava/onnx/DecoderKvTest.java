@@ -11,7 +11,6 @@ import io.damjava.onnx.bundle.ManifestIo;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.Random;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -56,12 +55,7 @@ class DecoderKvTest {
 
   @Test
   void cachedStepsEqualFullRecompute() {
-    int hidden = m.dims().hidden();
-    float[] images = new float[m.dims().imageTokens() * hidden];
-    Random r = new Random(3);
-    for (int i = 0; i < images.length; i++) {
-      images[i] = (float) r.nextGaussian();
-    }
+    float[] images = RandomImages.images(m, 3);
     int[] prompt = {1, 50, 60, 70, -200, 80, 90, 13};
     int k = 8;
     Recording cached = new Recording();

@@ -13,7 +13,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.Random;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -88,12 +87,7 @@ class SharedKvDecoderTest {
 
   @Test
   void sharedCachedStepsEqualFullRecomputeAndTheGrowingCache() {
-    BundleManifest.Dims d = mShared.dims();
-    float[] images = new float[d.imageTokens() * d.hidden()];
-    Random r = new Random(3);
-    for (int i = 0; i < images.length; i++) {
-      images[i] = (float) r.nextGaussian();
-    }
+    float[] images = RandomImages.images(mShared, 3);
     int[] prompt = {1, 50, 60, 70, -200, 80, 90, 13};
     int k = 12;
     Recording cached = new Recording();
@@ -144,12 +138,7 @@ class SharedKvDecoderTest {
 
   @Test
   void concurrentCallsOnOneDecoderNeverShareABufferSet() throws Exception {
-    BundleManifest.Dims d = mShared.dims();
-    float[] images = new float[d.imageTokens() * d.hidden()];
-    Random r = new Random(3);
-    for (int i = 0; i < images.length; i++) {
-      images[i] = (float) r.nextGaussian();
-    }
+    float[] images = RandomImages.images(mShared, 3);
     List<int[]> prompts = new ArrayList<>();
     for (int k = 0; k < 4; k++) {
       int[] ids = new int[4 + 3 * k];
