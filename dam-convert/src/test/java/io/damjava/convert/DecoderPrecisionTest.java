@@ -1,5 +1,6 @@
 package io.damjava.convert;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -129,6 +130,23 @@ class DecoderPrecisionTest {
     assertTrue(s.graphs().contains(Converter.DECODER_PREFILL), s.graphs().toString());
     assertTrue(Files.isRegularFile(graph.resolve(Converter.DECODER_PREFILL)));
     assertTrue(!Files.exists(none.resolve(Converter.DECODER_PREFILL)));
+    // the engine maps the prefill graph's weights without pre-packing, where MatMulNBits (the
+    // decoder's int8 head) is slow: every linear there, the head included, is DynamicQuantizeMatMul
+    java.util.Map<String, Integer> ops = new java.util.TreeMap<>();
+    for (io.damjava.convert.onnx.OnnxProto.NodeProto n :
+        io.damjava.convert.onnx.OnnxProto.ModelProto.parseFrom(
+                Files.readAllBytes(graph.resolve(Converter.DECODER_PREFILL)))
+            .getGraph()
+            .getNodeList()) {
+      ops.merge(n.getOpType(), 1, Integer::sum);
+    }
+    assertTrue(!ops.containsKey("MatMulNBits") && !ops.containsKey("MatMul"), ops.toString());
+    int layers =
+        new com.fasterxml.jackson.databind.ObjectMapper()
+            .readTree(ck.resolve("llm/config.json").toFile())
+            .get("num_hidden_layers")
+            .asInt();
+    assertEquals(5 * layers + 1, ops.get("DynamicQuantizeMatMul"), ops.toString());
     float[] ref = prefillLogits(fp32);
     double withGraph = Goldens.relRms(prefillLogits(graph), ref);
     double without = Goldens.relRms(prefillLogits(none), ref);
