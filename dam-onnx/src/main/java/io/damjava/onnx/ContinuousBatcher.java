@@ -112,14 +112,17 @@ final class ContinuousBatcher implements AutoCloseable {
   }
 
   /**
-   * How many sequences joined a batch that was already decoding, and how many times the cache grew
-   * (each growth copies the live rows once); for tests and the bench.
+   * How many sequences joined a batch that was already decoding, how many times the cache grew
+   * (each growth copies the live rows once), and the most sequences live at once; for tests and the
+   * bench.
    */
   int[] stats() {
     synchronized (lock) {
-      return new int[] {joinedMidFlight, joinCopies};
+      return new int[] {joinedMidFlight, joinCopies, peakLive};
     }
   }
+
+  private int peakLive; // guarded by lock
 
   private int joinedMidFlight; // guarded by lock
   private int joinCopies; // decode thread; read under lock after a join (racy reads are only stats)
@@ -148,6 +151,7 @@ final class ContinuousBatcher implements AutoCloseable {
             joinedMidFlight++;
           }
           live++; // reserved; join() frees it again if the sequence ends at once
+          peakLive = Math.max(peakLive, live);
         }
       }
       for (BatchedSequence p : joining) {
@@ -171,9 +175,31 @@ final class ContinuousBatcher implements AutoCloseable {
     if (live == 0) {
       return true;
     }
-    int cap = Math.max(kv.capacity(), need(p));
-    int rowsNeeded = Math.max(kv.rows(), live + 1);
+    // what the live rows and p need, not what the buffers hold now: after one long caption the
+    // buffers keep its capacity, and counting that would admit fewer short sequences ever after
+    int cap = Math.max(liveNeed(), need(p));
+    int rowsNeeded = Math.max(highestLive() + 1, live + 1);
     return kv.rowBytes(cap) * rowsNeeded <= budgetBytes;
+  }
+
+  /** The largest capacity a live row needs (0 when none is live). */
+  private int liveNeed() {
+    int cap = 0;
+    for (BatchedSequence r : rows) {
+      if (r != null) {
+        cap = Math.max(cap, need(r));
+      }
+    }
+    return cap;
+  }
+
+  private int highestLive() {
+    for (int r = rows.length - 1; r >= 0; r--) {
+      if (rows[r] != null) {
+        return r;
+      }
+    }
+    return -1;
   }
 
   private int freeRow() {
@@ -236,16 +262,19 @@ final class ContinuousBatcher implements AutoCloseable {
     if (n <= kv.rows() && cap <= kv.capacity()) {
       return;
     }
-    int newCap = Math.max(cap, kv.capacity());
-    int newRows = Math.max(n, Math.min(maxBatch, 2 * kv.rows()));
-    while (newRows > n && kv.rowBytes(newCap) * newRows > budgetBytes) {
+    // new buffers: as long as the live rows and the newcomer need (possibly shorter than the old
+    // ones), rows doubled within the budget
+    int newCap = Math.max(cap, liveNeed());
+    int least = Math.max(n, highestLive() + 1);
+    int newRows = Math.max(least, Math.min(maxBatch, 2 * kv.rows()));
+    while (newRows > least && kv.rowBytes(newCap) * newRows > budgetBytes) {
       newRows--;
     }
-    int[] lengths = new int[kv.rows()];
+    int[] lengths = new int[Math.min(kv.rows(), newRows)];
     for (int i = 0; i < lengths.length; i++) {
       lengths[i] = rows[i] == null ? 0 : rows[i].past;
     }
-    kv.ensure(newRows, newCap, lengths);
+    kv.resize(newRows, newCap, lengths);
     joinCopies++;
     rows = Arrays.copyOf(rows, kv.rows());
   }

@@ -12,8 +12,8 @@ import ai.onnxruntime.OrtEnvironment;
  * nor inside ONNX Runtime. A slot's positions past its sequence's length are garbage that no
  * attention reads (each row attends to its {@code seqlens_k + 1} first positions only).
  *
- * <p>Growing (more rows, or a longer capacity) allocates new buffers and copies every live row's
- * written positions over: the only KV copy there is, once per growth; the old buffers are freed at
+ * <p>Resizing (more rows, or another capacity) allocates new buffers and copies every live row's
+ * written positions over: the only KV copy there is, once per resize; the old buffers are freed at
  * once ({@link OffHeap}), not left for a garbage collection. Used by one thread.
  */
 final class KvSlots implements AutoCloseable {
@@ -48,15 +48,19 @@ final class KvSlots implements AutoCloseable {
   }
 
   /**
-   * Makes room for at least {@code minRows} rows of {@code minCapacity} positions, copying the
-   * first {@code lengths.length} rows' first {@code lengths[r]} positions into the new buffers.
+   * New buffers of exactly {@code newRows} x {@code newCap} positions, with row r's first {@code
+   * lengths[r]} positions copied over; the rows and positions it drops must hold nothing live
+   * ({@code lengths.length <= newRows}, every length at most {@code newCap}).
    */
-  void ensure(int minRows, int minCapacity, int[] lengths) {
-    if (minRows <= rows && minCapacity <= capacity) {
-      return;
+  void resize(int newRows, int newCap, int[] lengths) {
+    if (lengths.length > newRows) {
+      throw new IllegalArgumentException(lengths.length + " rows kept in " + newRows);
     }
-    int newRows = Math.max(rows, minRows);
-    int newCap = Math.max(capacity, minCapacity);
+    for (int n : lengths) {
+      if (n > newCap) {
+        throw new IllegalArgumentException("a row of " + n + " positions in " + newCap);
+      }
+    }
     OffHeap[] next = OffHeap.floats(2 * layers, (long) newRows * kvHeads * newCap * headDim);
     for (int i = 0; i < buffers.length; i++) {
       for (int r = 0; r < lengths.length && r < rows; r++) {

@@ -193,6 +193,49 @@ class ContinuousBatcherTest {
     }
   }
 
+  /**
+   * The cache keeps the capacity of the longest caption it held; admission must count what the live
+   * sequences need instead, or one long caption would shrink every later batch: with a budget of
+   * four short rows, four short sequences after a long one decode together.
+   */
+  @Test
+  void aLongCaptionDoesNotShrinkTheBatchesOfShortOnesAfterIt() throws Exception {
+    String name = "contrib";
+    BundleManifest.Dims d = manifests.get(name).dims();
+    int eos = -1;
+    Req shortOne = requests().get(0);
+    GenerationOptions greedy = GenerationOptions.defaults().withTemperature(0);
+    int len = length(name, shortOne);
+    int shortNew = 16;
+    long shortRow = rowBytes(d, roundUp(len + shortNew - 1));
+    int longNew = Math.min(4 * roundUp(len + shortNew - 1), d.maxPositions() - len);
+    long longRow = rowBytes(d, roundUp(len + longNew - 1));
+    long budget = 4 * shortRow;
+    assertTrue(2 * longRow > budget, "the long caption's rows must not fit twice: " + longRow);
+    Req longOne = new Req(shortOne.ids(), 77, greedy.withMaxNewTokens(longNew));
+    try (ContinuousBatcher b = new ContinuousBatcher(graphs.get(name), d, eos, 8, budget)) {
+      assertEquals(longNew, submit(b, name, longOne, null).await(null).output().tokens().length);
+      List<BatchedSequence> shorts = new ArrayList<>();
+      for (int i = 0; i < 4; i++) {
+        shorts.add(
+            submit(
+                b, name, new Req(shortOne.ids(), 20 + i, greedy.withMaxNewTokens(shortNew)), null));
+      }
+      for (BatchedSequence p : shorts) {
+        assertEquals(shortNew, p.await(null).output().tokens().length);
+      }
+      assertEquals(4, b.stats()[2], "most sequences live at once");
+    }
+  }
+
+  private static int roundUp(int positions) {
+    return (positions + Decoder.CAPACITY_STEP - 1) / Decoder.CAPACITY_STEP * Decoder.CAPACITY_STEP;
+  }
+
+  private static long rowBytes(BundleManifest.Dims d, int cap) {
+    return 2L * d.layers() * d.kvHeads() * cap * d.headDim() * 4;
+  }
+
   @Test
   void theBatchFreesPromptsAndOutgrownCachesAtOnceAndEverythingOnClose() throws Exception {
     String name = "contrib";
