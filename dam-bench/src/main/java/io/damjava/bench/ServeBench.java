@@ -96,6 +96,13 @@ public final class ServeBench {
     report.put("tokens", tokens);
     report.put("jdk", System.getProperty("java.version"));
     report.put("cores", Runtime.getRuntime().availableProcessors());
+    // before any part runs: rows that do not fit wait and decode alone, which no figure says
+    if (decodePart) {
+      requireRows(bundle, 8, PROMPT, tokens);
+    }
+    if (serverPart) {
+      requireRows(bundle, clients, PROMPT, tokens);
+    }
     if (decodePart) {
       report.put("decode", decode(bundle, threads, tokens));
     }
@@ -258,6 +265,37 @@ public final class ServeBench {
     r.put("ratioBatchedVs1Client", round(many / one));
     r.put("ratioBatchedVsBatchLimit1", round(many / serial));
     return r;
+  }
+
+  /**
+   * Positions of DAM-3B's spliced image prompt with the default query (at most, for any bundle).
+   */
+  private static final int PROMPT = 304;
+
+  /**
+   * Fails unless the batcher's KV budget (half the heap limit) admits {@code rows} sequences of
+   * {@code prompt + tokens} positions: otherwise the last rows wait and decode alone, and the
+   * batched figures mean something else (a 2026-12-04 run reported 6.4x for 8 rows of which 7 fit).
+   */
+  static void requireRows(Path bundle, int rows, int prompt, int tokens) {
+    io.damjava.onnx.bundle.BundleManifest.Dims d =
+        io.damjava.onnx.bundle.ManifestIo.read(bundle).dims();
+    int cap = (prompt + tokens - 1 + 63) / 64 * 64;
+    long rowBytes = 2L * d.layers() * d.kvHeads() * cap * d.headDim() * 4;
+    long budget = Runtime.getRuntime().maxMemory() / 2;
+    if (rowBytes * rows > budget) {
+      long gb = (2 * rowBytes * rows + (1L << 30) - 1) >> 30;
+      throw new IllegalStateException(
+          String.format(
+              Locale.ROOT,
+              "the KV budget (half the heap limit, %d MB) admits %d of %d rows of %d MB: rerun"
+                  + " with DAM_JAVA_OPTS=-Xmx%dg or more",
+              budget >> 20,
+              budget / rowBytes,
+              rows,
+              rowBytes >> 20,
+              gb + 1));
+    }
   }
 
   /** One server with a batch limit; {@code clients} threads send {@code requests} each. */
