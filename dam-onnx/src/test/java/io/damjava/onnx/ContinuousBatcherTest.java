@@ -216,10 +216,20 @@ class ContinuousBatcherTest {
     try (ContinuousBatcher b = new ContinuousBatcher(graphs.get(name), d, eos, 8, budget)) {
       assertEquals(longNew, submit(b, name, longOne, null).await(null).output().tokens().length);
       List<BatchedSequence> shorts = new ArrayList<>();
+      // spliced first, then queued in a tight loop; every sample sleeps 5 ms, so each short one
+      // lives for 80 ms or more however fast the machine: all four are live together
+      List<OffHeap> prompts = new ArrayList<>();
       for (int i = 0; i < 4; i++) {
-        shorts.add(
-            submit(
-                b, name, new Req(shortOne.ids(), 20 + i, greedy.withMaxNewTokens(shortNew)), null));
+        prompts.add(splice(name, new Req(shortOne.ids(), 20 + i, greedy)));
+      }
+      for (OffHeap prompt : prompts) {
+        Sampler inner = Samplers.of(greedy, 0);
+        Sampler slow =
+            l -> {
+              sleepQuietly();
+              return inner.sample(l);
+            };
+        shorts.add(b.submit(prompt, len, shortNew, slow, null));
       }
       for (BatchedSequence p : shorts) {
         assertEquals(shortNew, p.await(null).output().tokens().length);
