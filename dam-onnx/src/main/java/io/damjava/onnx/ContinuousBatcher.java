@@ -145,7 +145,11 @@ final class ContinuousBatcher implements AutoCloseable {
           queue.clear();
           return;
         }
-        while (!queue.isEmpty() && live + joining.size() < maxBatch && fits(queue.peek())) {
+        int reserved = 0; // the largest need among those joining now (not in rows yet)
+        while (!queue.isEmpty()
+            && live + joining.size() < maxBatch
+            && fits(queue.peek(), reserved)) {
+          reserved = Math.max(reserved, need(queue.peek()));
           joining.add(queue.poll());
           if (live > 0) {
             joinedMidFlight++;
@@ -171,13 +175,14 @@ final class ContinuousBatcher implements AutoCloseable {
   }
 
   /** Whether p can join now within the memory budget; always when the batch is empty. */
-  private boolean fits(BatchedSequence p) {
+  private boolean fits(BatchedSequence p, int reserved) {
     if (live == 0) {
       return true;
     }
-    // what the live rows and p need, not what the buffers hold now: after one long caption the
-    // buffers keep its capacity, and counting that would admit fewer short sequences ever after
-    int cap = Math.max(liveNeed(), need(p));
+    // what the live rows, those already admitted in this round and p need, not what the buffers
+    // hold now: after one long caption the buffers keep its capacity, and counting that would
+    // admit fewer short sequences ever after
+    int cap = Math.max(Math.max(liveNeed(), reserved), need(p));
     int rowsNeeded = Math.max(highestLive() + 1, live + 1);
     return kv.rowBytes(cap) * rowsNeeded <= budgetBytes;
   }
