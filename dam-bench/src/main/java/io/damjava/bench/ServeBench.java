@@ -278,10 +278,7 @@ public final class ServeBench {
    * batched figures mean something else (a 2026-12-04 run reported 6.4x for 8 rows of which 7 fit).
    */
   static void requireRows(Path bundle, int rows, int prompt, int tokens) {
-    io.damjava.onnx.bundle.BundleManifest.Dims d =
-        io.damjava.onnx.bundle.ManifestIo.read(bundle).dims();
-    int cap = (prompt + tokens - 1 + 63) / 64 * 64;
-    long rowBytes = 2L * d.layers() * d.kvHeads() * cap * d.headDim() * 4;
+    long rowBytes = EngineStages.kvBytesPerSequence(bundle, prompt, tokens);
     long budget = Runtime.getRuntime().maxMemory() / 2;
     if (rowBytes * rows > budget) {
       long gb = (2 * rowBytes * rows + (1L << 30) - 1) >> 30;

@@ -169,9 +169,7 @@ final class ContinuousBatcher implements AutoCloseable {
 
   /** Positions a sequence's row holds: its prompt, then one per sampled token but the last. */
   private int need(BatchedSequence p) {
-    int n = p.length + Math.max(p.limit - 1, 0);
-    int cap = (n + Decoder.CAPACITY_STEP - 1) / Decoder.CAPACITY_STEP * Decoder.CAPACITY_STEP;
-    return Math.max(p.length, Math.min(cap, dims.maxPositions()));
+    return Decoder.capacity(p.length, p.limit, dims.maxPositions());
   }
 
   /** Whether p can join now within the memory budget; always when the batch is empty. */

@@ -11,7 +11,6 @@ import java.nio.FloatBuffer;
 import java.nio.LongBuffer;
 import java.util.HashMap;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.atomic.AtomicReference;
 
 /**
@@ -49,17 +48,12 @@ final class Decoder {
   private final BundleManifest.Dims dims;
   private final int eos;
   private final boolean fp16Kv;
-  private final String embeds;
-  private final String mask;
-  private final String positions;
-  private final String logits;
   private final String[] pastKey;
   private final String[] pastValue;
   private final String[] presentKey;
   private final String[] presentValue;
   private final boolean shared;
-  private final Set<String> logitsOnly;
-  private final InPlaceIo io;
+  private final InPlaceIo io; // embeds, mask, positions, logits names and the in-place maps
   // Shared mode: the KV buffers of the last finished call, reused by the next (one set at most).
   private final AtomicReference<OffHeap[]> spare = new AtomicReference<>();
 
@@ -70,11 +64,6 @@ final class Decoder {
     this.fp16Kv = dims.kvDtype().equals("float16");
     this.shared = dims.kvCache() == BundleManifest.KvCache.SHARED;
     BundleManifest.GraphSpec d = g.specs.decoder();
-    embeds = d.input("embeds");
-    mask = d.input("attentionMask");
-    positions = d.input("positionIds");
-    logits = d.output("logits");
-    logitsOnly = Set.of(logits);
     io = new InPlaceIo(d, dims.layers());
     int n = dims.layers();
     pastKey = new String[n];
@@ -163,10 +152,18 @@ final class Decoder {
 
   /** Shared mode: positions one row's buffer holds, the prompt plus the budget, rounded up. */
   private int capacity(int length, int limit) {
-    // positions written: the prompt, then one per sampled token except the last
+    return capacity(length, limit, dims.maxPositions());
+  }
+
+  /**
+   * Positions an in-place cache row holds for a prompt of {@code length} and a budget of {@code
+   * limit} tokens: the prompt, then one per sampled token except the last, rounded up to {@link
+   * #CAPACITY_STEP}, at most {@code maxPositions}.
+   */
+  static int capacity(int length, int limit, int maxPositions) {
     int need = length + Math.max(limit - 1, 0);
     int cap = (need + CAPACITY_STEP - 1) / CAPACITY_STEP * CAPACITY_STEP;
-    return Math.max(length, Math.min(cap, dims.maxPositions()));
+    return Math.max(length, Math.min(cap, maxPositions));
   }
 
   /**
@@ -180,8 +177,7 @@ final class Decoder {
       return Integer.MAX_VALUE;
     }
     int limit = Math.min(maxNew, dims.maxPositions() - length + 1);
-    long perRow =
-        2L * dims.layers() * dims.kvHeads() * capacity(length, limit) * dims.headDim() * 4;
+    long perRow = KvSlots.rowBytes(dims, capacity(length, limit));
     return (int) Math.max(1, Math.min(Integer.MAX_VALUE, budgetBytes / perRow));
   }
 
@@ -243,7 +239,7 @@ final class Decoder {
       FloatBuffer all = // (B,1,V)
           st.rows != null
               ? st.rows.logits()
-              : Graphs.output(st.kv, logits, "decoder").getFloatBuffer();
+              : Graphs.output(st.kv, io.logits, "decoder").getFloatBuffer();
       int vocab = all.remaining() / batch;
       for (int b = 0; b < batch; b++) {
         if (stop[b] != null) {
@@ -302,11 +298,11 @@ final class Decoder {
       }
     }
     Map<String, OnnxTensorLike> in = new HashMap<>();
-    in.put(embeds, st.prefill(Tensors.of(g.env, prompt, batch, length, dims.hidden())));
+    in.put(io.embeds, st.prefill(Tensors.of(g.env, prompt, batch, length, dims.hidden())));
     in.put(
-        mask,
+        io.mask,
         st.prefill(Tensors.of(g.env, st.ones.duplicate().limit(batch * length), batch, length)));
-    in.put(positions, st.prefill(Tensors.of(g.env, pos, batch, length)));
+    in.put(io.positions, st.prefill(Tensors.of(g.env, pos, batch, length)));
     if (shared) {
       st.advance(runShared(session, in, st), length);
       st.releasePrefill();
@@ -334,9 +330,9 @@ final class Decoder {
         OnnxTensor m = Tensors.of(g.env, st.ones.duplicate().limit(batch * (p + 1)), batch, p + 1);
         OnnxTensor pos = Tensors.of(g.env, st.position.duplicate().limit(batch), batch, 1)) {
       Map<String, OnnxTensorLike> in = new HashMap<>();
-      in.put(embeds, Graphs.output(e, es.output("embeds"), "embedTokens"));
-      in.put(mask, m);
-      in.put(positions, pos);
+      in.put(io.embeds, Graphs.output(e, es.output("embeds"), "embedTokens"));
+      in.put(io.mask, m);
+      in.put(io.positions, pos);
       if (shared) {
         st.advance(runShared(g.decoder, in, st), p + 1);
         return;
@@ -366,7 +362,7 @@ final class Decoder {
       pinned.put(presentKey[i], st.sharedKey[i]);
       pinned.put(presentValue[i], st.sharedValue[i]);
     }
-    return Graphs.run(session, "decoder", in, logitsOnly, pinned);
+    return Graphs.run(session, "decoder", in, io.logitsOnly, pinned);
   }
 
   /** Row {@code b} of the (B,1,V) logits, copied into the state's reused array. */

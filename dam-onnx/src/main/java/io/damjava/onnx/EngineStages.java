@@ -119,6 +119,17 @@ public final class EngineStages implements AutoCloseable {
     return m;
   }
 
+  /**
+   * Bytes of direct memory the engine's in-place KV cache holds for one sequence of this bundle
+   * with a prompt of {@code promptLength} positions and a budget of {@code maxNewTokens}: what the
+   * continuous batcher counts against its budget (half the heap limit) per row.
+   */
+  public static long kvBytesPerSequence(Path bundle, int promptLength, int maxNewTokens) {
+    BundleManifest.Dims d = ManifestIo.read(bundle).dims();
+    int limit = Math.min(maxNewTokens, d.maxPositions() - promptLength + 1);
+    return KvSlots.rowBytes(d, Decoder.capacity(promptLength, limit, d.maxPositions()));
+  }
+
   // ---- preprocessing and vision ----
 
   /** A preprocessor with the bundle-independent DAM constants (min box 48, crop factor 3, 384). */

@@ -2,6 +2,7 @@ package io.damjava.onnx;
 
 import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OrtEnvironment;
+import io.damjava.onnx.bundle.BundleManifest;
 
 /**
  * The in-place KV cache of a continuous batch: per layer and role one Java direct buffer of shape
@@ -44,6 +45,15 @@ final class KvSlots implements AutoCloseable {
 
   /** Bytes of one row at a capacity: key and value of every layer. */
   long rowBytes(int cap) {
+    return rowBytes(layers, kvHeads, headDim, cap);
+  }
+
+  /** Bytes of one float32 row of {@code cap} positions for a decoder of these dimensions. */
+  static long rowBytes(BundleManifest.Dims d, int cap) {
+    return rowBytes(d.layers(), d.kvHeads(), d.headDim(), cap);
+  }
+
+  private static long rowBytes(int layers, int kvHeads, int headDim, int cap) {
     return 2L * layers * kvHeads * cap * headDim * 4;
   }
 

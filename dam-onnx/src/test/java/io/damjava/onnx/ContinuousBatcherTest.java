@@ -207,9 +207,10 @@ class ContinuousBatcherTest {
     GenerationOptions greedy = GenerationOptions.defaults().withTemperature(0);
     int len = length(name, shortOne);
     int shortNew = 16;
-    long shortRow = rowBytes(d, roundUp(len + shortNew - 1));
-    int longNew = Math.min(4 * roundUp(len + shortNew - 1), d.maxPositions() - len);
-    long longRow = rowBytes(d, roundUp(len + longNew - 1));
+    int shortCap = Decoder.capacity(len, shortNew, d.maxPositions());
+    long shortRow = KvSlots.rowBytes(d, shortCap);
+    int longNew = Math.min(4 * shortCap, d.maxPositions() - len);
+    long longRow = KvSlots.rowBytes(d, Decoder.capacity(len, longNew, d.maxPositions()));
     long budget = 4 * shortRow;
     assertTrue(2 * longRow > budget, "the long caption's rows must not fit twice: " + longRow);
     Req longOne = new Req(shortOne.ids(), 77, greedy.withMaxNewTokens(longNew));
@@ -236,14 +237,6 @@ class ContinuousBatcherTest {
       }
       assertEquals(4, b.stats()[2], "most sequences live at once");
     }
-  }
-
-  private static int roundUp(int positions) {
-    return (positions + Decoder.CAPACITY_STEP - 1) / Decoder.CAPACITY_STEP * Decoder.CAPACITY_STEP;
-  }
-
-  private static long rowBytes(BundleManifest.Dims d, int cap) {
-    return 2L * d.layers() * d.kvHeads() * cap * d.headDim() * 4;
   }
 
   @Test

@@ -45,19 +45,13 @@ class SharedKvDecoderTest {
     growing.close();
   }
 
-  /** Greedy, remembering every step's logits. */
-  static final class Recording implements Sampler {
-    final List<float[]> logits = new ArrayList<>();
-
-    @Override
-    public int sample(float[] l) {
-      logits.add(l.clone());
-      return Samplers.argmax(l);
-    }
-  }
-
   static Decoder.Output run(
-      Graphs graphs, BundleManifest m, int[] ids, float[] images, int maxNew, Recording rec) {
+      Graphs graphs,
+      BundleManifest m,
+      int[] ids,
+      float[] images,
+      int maxNew,
+      DecoderKvTest.Recording rec) {
     return run(new Decoder(graphs, m.dims(), -1), graphs, m, ids, images, maxNew, rec);
   }
 
@@ -69,7 +63,7 @@ class SharedKvDecoderTest {
       int[] ids,
       float[] images,
       int maxNew,
-      Recording rec) {
+      DecoderKvTest.Recording rec) {
     EmbeddingSplicer sp = new EmbeddingSplicer(graphs, m.dims(), -200);
     try (OffHeap e = sp.splice(ids, images, 0);
         GenerationState st = new GenerationState(m.dims().maxPositions())) {
@@ -90,11 +84,11 @@ class SharedKvDecoderTest {
     float[] images = RandomImages.images(mShared, 3);
     int[] prompt = {1, 50, 60, 70, -200, 80, 90, 13};
     int k = 12;
-    Recording cached = new Recording();
+    DecoderKvTest.Recording cached = new DecoderKvTest.Recording();
     Decoder.Output out = run(shared, mShared, prompt, images, k, cached);
     assertEquals(StopReason.MAX_TOKENS, out.stop());
     assertEquals(k, out.tokens().length);
-    Recording grow = new Recording();
+    DecoderKvTest.Recording grow = new DecoderKvTest.Recording();
     Decoder.Output outGrowing = run(growing, mGrowing, prompt, images, k, grow);
     assertArrayEquals(outGrowing.tokens(), out.tokens());
     double worst = 0;
@@ -102,7 +96,7 @@ class SharedKvDecoderTest {
     for (int j = 0; j < k; j++) {
       int[] longer = Arrays.copyOf(prompt, prompt.length + j);
       System.arraycopy(out.tokens(), 0, longer, prompt.length, j);
-      Recording full = new Recording();
+      DecoderKvTest.Recording full = new DecoderKvTest.Recording();
       run(growing, mGrowing, longer, images, 1, full);
       float[] a = cached.logits.get(j);
       float[] b = full.logits.get(0);
@@ -126,10 +120,10 @@ class SharedKvDecoderTest {
     // One decoder (no EOS: always maxNew steps), so the second and third calls reuse the buffer
     // set the first left behind, holding stale rows of another prompt.
     Decoder dec = new Decoder(shared, mShared.dims(), -1);
-    Recording first = new Recording();
+    DecoderKvTest.Recording first = new DecoderKvTest.Recording();
     Decoder.Output longer = run(dec, shared, mShared, b, images, 5, first);
-    run(dec, shared, mShared, a, images, 5, new Recording());
-    Recording again = new Recording();
+    run(dec, shared, mShared, a, images, 5, new DecoderKvTest.Recording());
+    DecoderKvTest.Recording again = new DecoderKvTest.Recording();
     assertArrayEquals(longer.tokens(), run(dec, shared, mShared, b, images, 5, again).tokens());
     for (int j = 0; j < 5; j++) {
       assertArrayEquals(first.logits.get(j), again.logits.get(j), "step " + j);
@@ -152,7 +146,7 @@ class SharedKvDecoderTest {
     Decoder dec = new Decoder(shared, mShared.dims(), -1);
     List<int[]> expected = new ArrayList<>();
     for (int[] p : prompts) {
-      expected.add(run(dec, shared, mShared, p, images, 8, new Recording()).tokens());
+      expected.add(run(dec, shared, mShared, p, images, 8, new DecoderKvTest.Recording()).tokens());
     }
     var pool = java.util.concurrent.Executors.newFixedThreadPool(4);
     try {
@@ -160,7 +154,10 @@ class SharedKvDecoderTest {
       for (int rep = 0; rep < 5; rep++) {
         for (int[] p : prompts) {
           got.add(
-              pool.submit(() -> run(dec, shared, mShared, p, images, 8, new Recording()).tokens()));
+              pool.submit(
+                  () ->
+                      run(dec, shared, mShared, p, images, 8, new DecoderKvTest.Recording())
+                          .tokens()));
         }
       }
       for (int i = 0; i < got.size(); i++) {
