@@ -6,6 +6,8 @@
 #   tools/reference/engine_agreement.sh [WORKDIR]     (default target/agreement; ~6 GB of disk)
 #   env: LAYERS (2) PROMPTS (104) TOKENS (100) PROMPT_LEN (16) LM_PEAK (0.5) PRECISIONS (fp32 int8 int4)
 #        THREADS (2) MODES (fp32: the emulated torch modes also scored)
+#   A precision may name a MatMulNBits block size: PRECISIONS="int4@32 int4@128" converts with
+#   --block-size 32 and 128 (docs/conversion.md "Block size").
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 work="$(mkdir -p "${1:-$root/target/agreement}" && cd "${1:-$root/target/agreement}" && pwd)"
@@ -27,7 +29,9 @@ engines=()
 for p in $PRECISIONS; do
   if [ ! -f "$work/bundle-$p/dam-bundle.json" ]; then
     rm -rf "$work/bundle-$p"
-    t "$root/dam" convert --checkpoint "$ckpt" --out "$work/bundle-$p" --precision "$p"
+    block=()
+    if [[ "$p" == *@* ]]; then block=(--block-size "${p#*@}"); fi
+    t "$root/dam" convert --checkpoint "$ckpt" --out "$work/bundle-$p" --precision "${p%@*}" "${block[@]}"
   fi
   if [ ! -f "$work/engine-$p.json" ]; then
     t "$root/dam" bench agree --bundle "$work/bundle-$p" --prompts "$work/ref/prompts.json" \

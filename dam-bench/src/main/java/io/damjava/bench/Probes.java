@@ -21,9 +21,30 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 
-/** The machine's limits as the harness measures them. */
+/**
+ * The machine's limits as the harness measures them. Alone, for the read rates that a decode's
+ * bandwidth bound divides by ({@code docs/PERFORMANCE.md}):
+ *
+ * <pre>
+ * java -cp dam-bench.jar io.damjava.bench.Probes [THREADS] [DIR]
+ * </pre>
+ */
 final class Probes {
   private Probes() {}
+
+  /** Prints the Java streaming read rate and ONNX Runtime's fp32 GEMV read rate, GB/s. */
+  public static void main(String[] args) throws Exception {
+    int threads = args.length > 0 ? Integer.parseInt(args[0]) : 2;
+    Path dir = Path.of(args.length > 1 ? args[1] : "target/probes");
+    for (Rate r : new Rate[] {bandwidth(threads), gemv(dir, threads)}) {
+      System.out.printf(
+          java.util.Locale.ROOT,
+          "%.1f GB/s best, %.1f median: %s%n",
+          r.best(),
+          r.median(),
+          r.method());
+    }
+  }
 
   /** Best and median of several passes. */
   record Rate(double best, double median, String method) {}

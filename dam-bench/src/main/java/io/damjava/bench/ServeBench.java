@@ -208,13 +208,17 @@ public final class ServeBench {
       double oneS = (System.nanoTime() - t0) / 1e9;
       boolean same = true;
       int generated = 0;
+      List<Integer> divergence = new ArrayList<>();
       for (int i = 0; i < n; i++) {
-        same &= Arrays.equals(sequential.get(i).tokenIds(), together.get(i).tokenIds());
+        int at = Arrays.mismatch(sequential.get(i).tokenIds(), together.get(i).tokenIds());
+        same &= at < 0;
+        divergence.add(at); // -1: identical; else the first token that differs
         generated += together.get(i).tokenCount();
       }
       r.put("regions", n);
       r.put("generatedTokens", generated);
       r.put("captionsIdentical", same);
+      r.put("firstDivergencePerRegion", divergence);
       r.put("sequentialSeconds", round(seqS));
       r.put("oneCallSeconds", round(oneS));
       r.put("captionsPerMinuteSequential", round(n * 60 / seqS));

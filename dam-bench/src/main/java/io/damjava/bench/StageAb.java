@@ -6,8 +6,10 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.damjava.api.Caption;
 import io.damjava.api.DamImage;
+import io.damjava.api.DescribeAnything;
 import io.damjava.api.GenerationOptions;
 import io.damjava.api.Mask;
+import io.damjava.api.Region;
 import io.damjava.onnx.EngineStages;
 import io.damjava.onnx.StageKv;
 import java.nio.FloatBuffer;
@@ -31,11 +33,15 @@ import java.util.function.ToIntFunction;
  *
  * <pre>
  * ./dam bench ab --a DIR --b DIR [--rounds 5] [--threads 2] [--context 304] [--decode-tokens 16]
- *     [--describe 0] [--stages vision,prefill,decode]
+ *     [--describe 0] [--stages vision,prefill,decode,engine]
  * </pre>
+ *
+ * <p>The {@code engine} stage (not in the default set) times what a user's call decodes at: one
+ * {@link DescribeAnything} per bundle, one greedy region of {@code --decode-tokens} tokens through
+ * the engine's batcher and its in-place cache, reporting decode ms per generated token.
  */
 public final class StageAb {
-  private static final String[] STAGES = {"vision", "prefill", "decode"};
+  private static final String[] STAGES = {"vision", "prefill", "decode", "engine"};
 
   private StageAb() {}
 
@@ -65,7 +71,7 @@ public final class StageAb {
     if (a == null || b == null || args.length % 2 != 0) {
       throw new IllegalArgumentException(
           "usage: dam bench ab --a DIR --b DIR [--rounds 5] [--threads 2] [--context 304]"
-              + " [--decode-tokens 16] [--describe 0] [--stages vision,prefill,decode]");
+              + " [--decode-tokens 16] [--describe 0] [--stages vision,prefill,decode,engine]");
     }
     ObjectMapper json = new ObjectMapper();
     ObjectNode res = json.createObjectNode();
@@ -76,12 +82,17 @@ public final class StageAb {
     res.put("decode_tokens", decodeTokens);
     DamImage image = Synthetic.image(640, 480);
     Mask mask = Synthetic.mask(640, 480);
+    boolean engine = only.contains("engine");
     try (EngineStages ea = EngineStages.open(a, threads);
-        EngineStages eb = EngineStages.open(b, threads)) {
-      Side sa = new Side(ea, image, mask, context, decodeTokens);
-      Side sb = new Side(eb, image, mask, context, decodeTokens);
+        EngineStages eb = EngineStages.open(b, threads);
+        DescribeAnything da = engine ? engine(a, threads) : null;
+        DescribeAnything db = engine ? engine(b, threads) : null) {
+      Side sa = new Side(ea, da, image, mask, context, decodeTokens);
+      Side sb = new Side(eb, db, image, mask, context, decodeTokens);
       accuracy(sa, sb, res);
-      String[] stages = {"vision_ms", "prefill_ms", "decode_ms_per_token"};
+      String[] stages = {
+        "vision_ms", "prefill_ms", "decode_ms_per_token", "engine_decode_ms_per_token"
+      };
       double[][][] t = new double[2][stages.length][rounds];
       for (int r = 0; r < rounds; r++) {
         log("round " + (r + 1) + "/" + rounds);
@@ -133,6 +144,10 @@ public final class StageAb {
     System.out.println(json.writerWithDefaultPrettyPrinter().writeValueAsString(res));
   }
 
+  private static DescribeAnything engine(Path bundle, int threads) {
+    return DescribeAnything.builder().model(bundle).threads(threads).build();
+  }
+
   private static void accuracy(Side a, Side b, ObjectNode res) {
     float[] va = a.vision();
     float[] vb = b.vision();
@@ -146,6 +161,9 @@ public final class StageAb {
   /** One bundle's stages on one region, warmed up once. */
   private static final class Side {
     private final EngineStages e;
+    private final DescribeAnything engine;
+    private final DamImage image;
+    private final Mask mask;
     private final List<Object> regions;
     private final int[] ids;
     private final int length;
@@ -155,8 +173,17 @@ public final class StageAb {
         EngineStages.sampler(GenerationOptions.defaults().withTemperature(0), 0);
     private FloatBuffer embeds;
 
-    Side(EngineStages e, DamImage image, Mask mask, int context, int decodeTokens) {
+    Side(
+        EngineStages e,
+        DescribeAnything engine,
+        DamImage image,
+        Mask mask,
+        int context,
+        int decodeTokens) {
       this.e = e;
+      this.engine = engine;
+      this.image = image;
+      this.mask = mask;
       this.regions = List.of(e.region(image, mask));
       this.ids = e.defaultPromptIds();
       this.length = e.splicedLength(ids);
@@ -176,8 +203,17 @@ public final class StageAb {
       }
     }
 
-    /** Milliseconds of stage {@code s}: 0 vision, 1 prefill, 2 one decode step (mean). */
+    /**
+     * Milliseconds of stage {@code s}: 0 vision, 1 prefill, 2 one decode step (mean), 3 one decode
+     * step of the engine's batcher (mean over the caption's tokens).
+     */
     double time(int s) {
+      if (s == 3) {
+        GenerationOptions o =
+            GenerationOptions.defaults().withTemperature(0).withMaxNewTokens(decodeTokens);
+        Caption c = engine.describe(image, List.of(Region.mask(mask)), o).get(0);
+        return c.timings().decode().toNanos() / 1e6 / Math.max(1, c.tokenCount());
+      }
       long t0 = System.nanoTime();
       switch (s) {
         case 0 -> e.vision(regions);

@@ -146,6 +146,15 @@ final class ConvertCommand implements Callable<Integer> {
               + " docs/conversion.md.")
   String prefill;
 
+  @Option(
+      names = "--block-size",
+      paramLabel = "N",
+      description =
+          "Values per scale of the int8/int4 (MatMulNBits) layers: a power of two from 16 to 256"
+              + " (default 32). Larger blocks make a smaller bundle and a faster decode for more"
+              + " quantization error; see docs/conversion.md for the measured figures.")
+  Integer blockSize;
+
   @Override
   public Integer call() {
     Precision p = parse(Precision.class, "--precision", precision);
@@ -184,7 +193,19 @@ final class ConvertCommand implements Callable<Integer> {
       summary =
           Converter.run(
               new ConvertOptions(
-                  source.checkpoint, source.from, out, p, s, v, progress, k, c, head, vis, pre));
+                  source.checkpoint,
+                  source.from,
+                  out,
+                  p,
+                  s,
+                  v,
+                  progress,
+                  k,
+                  c,
+                  head,
+                  vis,
+                  pre,
+                  blockSize));
     } catch (UncheckedIOException e) {
       throw new ModelLoadException(e.getMessage(), e);
     } catch (IllegalArgumentException e) {
@@ -216,11 +237,21 @@ final class ConvertCommand implements Callable<Integer> {
   }
 
   private int convertSam2(PrintWriter err, Precision p, Style s, Variant v) {
-    if (p != Precision.FP32 || s != Style.CONTRIB || v != null || !"growing".equals(kv)) {
+    boolean damOnly =
+        !"fp32".equals(compute)
+            || lmHead != null
+            || vision != null
+            || prefill != null
+            || blockSize != null;
+    if (p != Precision.FP32
+        || s != Style.CONTRIB
+        || v != null
+        || !"growing".equals(kv)
+        || damOnly) {
       throw new CommandLine.ParameterException(
           spec.commandLine(),
           "a SAM 2.1 checkpoint converts to fp32 graphs only: drop --precision, --style,"
-              + " --variant and --kv");
+              + " --variant, --kv, --compute, --lm-head, --vision, --prefill and --block-size");
     }
     ConsoleProgress progress =
         new ConsoleProgress(err, ConsoleProgress.bars(parent.env), "convert");

@@ -27,6 +27,10 @@ import java.util.function.Consumer;
  *     #defaultVision} of the precision and compute type
  * @param prefill whether multi-position prefills get a graph of their own; null means {@link
  *     #defaultPrefill} of the precision and compute type
+ * @param blockSize values per scale along K of the decoder's int8/int4 (MatMulNBits) layers, a
+ *     power of two from 16 to 256; null means {@link #defaultBlockSize} of the precision (kept
+ *     null, so that {@link #withPrecision} moves it along); int8 and int4 precisions only. The
+ *     lm_head and vision MatMulNBits layers ({@code lmHead}/{@code vision} int8|int4) keep block 32
  */
 public record ConvertOptions(
     Path checkpoint,
@@ -40,7 +44,9 @@ public record ConvertOptions(
     Compute compute,
     Quant lmHead,
     Quant vision,
-    Prefill prefill) {
+    Prefill prefill,
+    Integer blockSize) {
+
   /** The element type graphs compute in (I/O stays float32; the KV cache follows compute). */
   public enum Compute {
     /** float32 activations (every precision's default; the parity reference). */
@@ -124,6 +130,29 @@ public record ConvertOptions(
           "--vision int8-dynamic computes in float32 (DynamicQuantizeMatMul): not with --compute"
               + " fp16");
     }
+    if (blockSize != null) {
+      new Linears.NBits(4, blockSize); // the range check, with its message
+      if (precision != Precision.INT8 && precision != Precision.INT4) {
+        throw new IllegalArgumentException(
+            "--block-size applies to the decoder's int8/int4 (MatMulNBits) layers, and --precision "
+                + precision.name().toLowerCase(java.util.Locale.ROOT)
+                + " writes none: give --precision int8 or int4");
+      }
+    }
+  }
+
+  /**
+   * The decoder's MatMulNBits block size used when none is given: 128 for int4 (a full-depth int4
+   * decode step in 0.78x the time of block 32 on a 2-vCPU Xeon, for the agreement measured in
+   * docs/conversion.md "Block size"), 32 otherwise.
+   */
+  public static int defaultBlockSize(Precision precision) {
+    return precision == Precision.INT4 ? 128 : Linears.BLOCK;
+  }
+
+  /** The decoder's MatMulNBits block size this conversion uses. */
+  public int decoderBlockSize() {
+    return blockSize != null ? blockSize : defaultBlockSize(precision);
   }
 
   /**
@@ -201,6 +230,7 @@ public record ConvertOptions(
         null,
         null,
         null,
+        null,
         null);
   }
 
@@ -271,6 +301,11 @@ public record ConvertOptions(
     return with(c -> c.prefill = p);
   }
 
+  /** A copy with another MatMulNBits block size. */
+  public ConvertOptions withBlockSize(int block) {
+    return with(c -> c.blockSize = block);
+  }
+
   /** A copy of these options with {@code change} applied, checked as a new one is. */
   private ConvertOptions with(Consumer<Copy> change) {
     Copy c = new Copy(this);
@@ -287,7 +322,8 @@ public record ConvertOptions(
         c.compute,
         c.lmHead,
         c.vision,
-        c.prefill);
+        c.prefill,
+        c.blockSize);
   }
 
   /** The fields of a copy in the making: each with-method changes one of them. */
@@ -304,6 +340,7 @@ public record ConvertOptions(
     Quant lmHead;
     Quant vision;
     Prefill prefill;
+    Integer blockSize;
 
     Copy(ConvertOptions o) {
       checkpoint = o.checkpoint;
@@ -318,6 +355,7 @@ public record ConvertOptions(
       lmHead = o.lmHead;
       vision = o.vision;
       prefill = o.prefill;
+      blockSize = o.blockSize;
     }
   }
 }

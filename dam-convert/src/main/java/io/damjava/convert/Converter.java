@@ -38,11 +38,11 @@ public final class Converter {
 
   /** Runs a conversion. */
   public static ConvertSummary run(ConvertOptions o) {
-    return run(o, null, 4);
+    return run(o, null, new Linears.NBits(4, o.decoderBlockSize()));
   }
 
-  /** Test hook: force a linear mode for the decoder and choose MatMulNBits' accuracy_level. */
-  static ConvertSummary run(ConvertOptions o, Linears.Mode decoderMode, int accuracyLevel) {
+  /** Test hook: force a linear mode for the decoder and choose MatMulNBits' settings. */
+  static ConvertSummary run(ConvertOptions o, Linears.Mode decoderMode, Linears.NBits nbits) {
     long t0 = System.nanoTime();
     Path ckpt = o.checkpoint();
     String name;
@@ -107,7 +107,7 @@ public final class Converter {
                 false,
                 contrib,
                 visionMode,
-                accuracyLevel,
+                nbits.atDefaultBlock(),
                 p);
             b.save();
             params += b.parameters();
@@ -123,7 +123,7 @@ public final class Converter {
                 true,
                 contrib,
                 visionMode,
-                accuracyLevel,
+                nbits.atDefaultBlock(),
                 p);
             b.save();
             params += b.parameters(); // without the blocks it shares with vision_context
@@ -151,7 +151,7 @@ public final class Converter {
               o.kvCache() == BundleManifest.KvCache.SHARED,
               mode,
               headMode,
-              accuracyLevel,
+              nbits,
               p);
           b.save();
           params += b.parameters();
@@ -169,7 +169,7 @@ public final class Converter {
                 // its weights stay mapped (no pre-packing), where a MatMulNBits head took 0.76 s
                 // per prefill at full depth; DynamicQuantizeMatMul does not need packed weights
                 headMode == Linears.Mode.FLOAT ? Linears.Mode.FLOAT : Linears.Mode.QD8,
-                accuracyLevel,
+                nbits,
                 p);
             b.save();
           }
@@ -326,6 +326,7 @@ public final class Converter {
     ConvertOptions.Quant lmHead = null;
     ConvertOptions.Quant vision = null;
     ConvertOptions.Prefill prefill = null;
+    Integer block = null;
     for (int i = 0; i < args.length; i++) {
       String a = args[i];
       if (a.equals("-h") || a.equals("--help")) {
@@ -348,12 +349,23 @@ public final class Converter {
         case "--vision" -> vision = quant(v, a);
         case "--prefill" ->
             prefill = enumValue(ConvertOptions.Prefill.class, v.replace('-', '_'), a);
+        case "--block-size" -> block = blockSize(v);
         default -> throw new IllegalArgumentException("unknown option " + a + "\n" + usage());
       }
     }
     Progress p = m -> System.err.println("[convert] " + m);
     return new ConvertOptions(
-        ckpt, from, out, precision, style, variant, p, kv, compute, lmHead, vision, prefill);
+        ckpt, from, out, precision, style, variant, p, kv, compute, lmHead, vision, prefill, block);
+  }
+
+  /** The value of {@code --block-size}: a whole number (the range is checked with the rest). */
+  public static int blockSize(String v) {
+    try {
+      return Integer.parseInt(v.trim());
+    } catch (NumberFormatException e) {
+      throw new IllegalArgumentException(
+          "--block-size " + v + ": expected a power of two from 16 to 256, e.g. 32 or 128");
+    }
   }
 
   /**
@@ -382,6 +394,6 @@ public final class Converter {
         + " [--precision fp32|fp16|int8|int4] [--style contrib|standard] [--variant"
         + " image|image_video] [--kv growing|shared] [--compute fp32|fp16] [--lm-head"
         + " float|int8|int4] [--vision float|int8|int4|int8-dynamic] [--prefill"
-        + " decoder|int8-dynamic]";
+        + " decoder|int8-dynamic] [--block-size 16..256]";
   }
 }

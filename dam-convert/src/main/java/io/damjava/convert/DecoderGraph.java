@@ -49,7 +49,7 @@ final class DecoderGraph {
       boolean sharedKv,
       Linears.Mode mode,
       Linears.Mode headMode,
-      int accuracyLevel,
+      Linears.NBits nbits,
       Progress progress)
       throws IOException {
     int h = c.hidden();
@@ -58,7 +58,7 @@ final class DecoderGraph {
     int hd = c.headDim();
     int inter = c.intermediate();
     float eps = (float) c.rmsEps();
-    Linears lin = new Linears(b, mode, accuracyLevel);
+    Linears lin = new Linears(b, mode, nbits);
     if (sharedKv && !contrib) {
       throw new IllegalArgumentException("a shared KV cache needs the contrib style");
     }
@@ -220,7 +220,7 @@ final class DecoderGraph {
     String headName = c.tieEmbeddings() ? "model.embed_tokens.weight" : "lm_head.weight";
     float[] head = t.get(headName, c.vocab(), h);
     String logits =
-        new Linears(b, headMode, accuracyLevel)
+        new Linears(b, headMode, nbits.atDefaultBlock())
             .apply(
                 normed,
                 headMode == Linears.Mode.FLOAT ? "lm_head.weight" : "lm_head",

@@ -25,16 +25,41 @@ final class Linears {
     DQ4
   }
 
+  /** The default MatMulNBits block size along K (one float scale per block). */
   static final int BLOCK = 32;
+
+  /**
+   * MatMulNBits settings of a conversion.
+   *
+   * @param accuracyLevel MatMulNBits' {@code accuracy_level}: 0 computes in the activation type, 4
+   *     quantizes the activation to int8 per block (the faster CPU kernel)
+   * @param block values per scale along K: a power of two from 16 to 256
+   */
+  record NBits(int accuracyLevel, int block) {
+    /** accuracy_level 4, block 32: the converter's defaults. */
+    static final NBits DEFAULT = new NBits(4, BLOCK);
+
+    NBits {
+      if (block < 16 || block > 256 || Integer.bitCount(block) != 1) {
+        throw new IllegalArgumentException(
+            "--block-size " + block + ": MatMulNBits takes a power of two from 16 to 256");
+      }
+    }
+
+    /** The same accuracy level at block 32 (the lm_head and vision layers, measured there). */
+    NBits atDefaultBlock() {
+      return new NBits(accuracyLevel, BLOCK);
+    }
+  }
 
   private final OnnxBuilder b;
   private final Mode mode;
-  private final int accuracyLevel;
+  private final NBits nbits;
 
-  Linears(OnnxBuilder b, Mode mode, int accuracyLevel) {
+  Linears(OnnxBuilder b, Mode mode, NBits nbits) {
     this.b = b;
     this.mode = mode;
-    this.accuracyLevel = accuracyLevel;
+    this.nbits = nbits;
   }
 
   /** x @ W^T (+ bias) with W {@code [out, in]}. */
@@ -47,16 +72,18 @@ final class Linears {
           throw new IllegalStateException("the dequantized test modes compute in float32");
         }
         float[] dq =
-            Quantizer.quantize(w, out, in, mode == Mode.DQ8 ? 8 : 4, BLOCK, true).dequantized();
+            Quantizer.quantize(w, out, in, mode == Mode.DQ8 ? 8 : 4, nbits.block(), true)
+                .dequantized();
         y = b.matmul(x, b.weightF32(name, transpose(dq, out, in), in, out));
       }
       case Q8, Q4 -> {
         int bits = mode == Mode.Q8 ? 8 : 4;
-        Quantizer.Quantized q = Quantizer.quantize(w, out, in, bits, BLOCK, false);
+        int block = nbits.block();
+        Quantizer.Quantized q = Quantizer.quantize(w, out, in, bits, block, false);
         b.countParameters((long) out * in);
-        int blocks = (in + BLOCK - 1) / BLOCK;
+        int blocks = (in + block - 1) / block;
         String bq =
-            b.raw(name + ".qweight", OnnxBuilder.UINT8, q.packed(), out, blocks, BLOCK * bits / 8);
+            b.raw(name + ".qweight", OnnxBuilder.UINT8, q.packed(), out, blocks, block * bits / 8);
         // MatMulNBits wants scales of A's type: float16 when the graph computes in float16.
         String sc =
             b.isFp16Compute()
@@ -69,8 +96,8 @@ final class Linears {
                 A.i("K", in),
                 A.i("N", out),
                 A.i("bits", bits),
-                A.i("block_size", BLOCK),
-                A.i("accuracy_level", accuracyLevel));
+                A.i("block_size", block),
+                A.i("accuracy_level", nbits.accuracyLevel()));
       }
       case QD8 -> {
         if (b.isFp16Compute()) {

@@ -32,7 +32,7 @@ final class VisionGraphs {
       boolean focal,
       boolean contrib,
       Linears.Mode mode,
-      int accuracyLevel,
+      Linears.NBits nbits,
       Progress progress)
       throws IOException {
     int hv = vc.hidden();
@@ -80,7 +80,7 @@ final class VisionGraphs {
                 tokens,
                 hv));
 
-    Linears lin = new Linears(b, mode, accuracyLevel);
+    Linears lin = new Linears(b, mode, nbits);
     float eps = (float) vc.lnEps();
     Residual res = new Residual(b, h, contrib, false, eps);
     for (int l = 0; l < blocks; l++) {
@@ -265,7 +265,7 @@ final class VisionGraphs {
                     b.weightF32("layers.1.bias", t.get("layers.1.bias", c), c)),
                 A.i("axis", -1),
                 A.f("epsilon", 1e-5f)));
-    Linears lin = new Linears(b, Linears.Mode.FLOAT, 0);
+    Linears lin = new Linears(b, Linears.Mode.FLOAT, Linears.NBits.DEFAULT);
     y = lin.apply(y, "layers.2", t.get("layers.2.weight", h, c), h, c, t.get("layers.2.bias", h));
     y = activation(b, y, "gelu", contrib, "mm_projector");
     y = lin.apply(y, "layers.4", t.get("layers.4.weight", h, h), h, h, t.get("layers.4.bias", h));

@@ -17,6 +17,11 @@ import org.junit.jupiter.api.Test;
  */
 class DecoderPrecisionTest {
   static Path convert(String tag, Precision p, Linears.Mode mode, int acc) throws Exception {
+    return convert(tag, p, mode, new Linears.NBits(acc, Linears.BLOCK));
+  }
+
+  static Path convert(String tag, Precision p, Linears.Mode mode, Linears.NBits nbits)
+      throws Exception {
     Path base = Files.createDirectories(Path.of(System.getProperty("java.io.tmpdir"), "prec"));
     Path out = base.resolve(tag);
     Converter.deleteRecursively(out);
@@ -26,7 +31,7 @@ class DecoderPrecisionTest {
             .withPrecision(p)
             .withLmHead(ConvertOptions.Quant.FLOAT),
         mode,
-        acc);
+        nbits);
     return out;
   }
 
@@ -105,6 +110,75 @@ class DecoderPrecisionTest {
       assertTrue(e0 < 1e-4, "int" + bits + " accuracy_level 0 vs dequantized " + e0);
       assertTrue(e4 < 0.05, "int" + bits + " accuracy_level 4 vs dequantized " + e4);
     }
+  }
+
+  /**
+   * {@code --block-size}: the MatMulNBits nodes carry it, their weights have one scale per block (K
+   * = 64 and 128 here, so block 128 pads the K = 64 layers), and the graph still computes exactly
+   * what fp32 MatMuls on the same blocks' dequantized weights compute; larger blocks move further
+   * from fp32.
+   */
+  @Test
+  void blockSizeReachesTheGraphAndItsDequantizedReference() throws Exception {
+    float[] fp32 = run(GoldenGraphTest.convert("tiny-image", Style.CONTRIB, Precision.FP32), null);
+    double previous = 0;
+    for (int block : new int[] {32, 128}) {
+      Path exact =
+          convert("q4b" + block, Precision.INT4, Linears.Mode.Q4, new Linears.NBits(0, block));
+      Path ref =
+          convert("dq4b" + block, Precision.FP32, Linears.Mode.DQ4, new Linears.NBits(0, block));
+      int nodes = 0;
+      for (io.damjava.convert.onnx.OnnxProto.NodeProto n :
+          io.damjava.convert.onnx.OnnxProto.ModelProto.parseFrom(
+                  Files.readAllBytes(exact.resolve(Converter.DECODER)))
+              .getGraph()
+              .getNodeList()) {
+        if (n.getOpType().equals("MatMulNBits")) {
+          nodes++;
+          for (io.damjava.convert.onnx.OnnxProto.AttributeProto a : n.getAttributeList()) {
+            if (a.getName().equals("block_size")) {
+              assertEquals(block, a.getI(), n.getName());
+            }
+          }
+        }
+      }
+      assertTrue(nodes > 0, "no MatMulNBits node");
+      float[] q = run(exact, null);
+      double e = Goldens.relMax(q, run(ref, null));
+      double drift = Goldens.relRms(q, fp32);
+      System.err.printf(
+          "int4 block %d: vs dequantized rel max %.2e, vs fp32 relRMS %.3e%n", block, e, drift);
+      assertTrue(e < 1e-4, "block " + block + " vs its dequantized weights " + e);
+      assertTrue(drift > previous, "block " + block + " drift " + drift + " vs " + previous);
+      previous = drift;
+    }
+  }
+
+  @Test
+  void blockSizeOutsideMatMulNBitsRangeIsRefused() {
+    Path ck = Goldens.checkpoint("tiny-image");
+    Path out = Path.of(System.getProperty("java.io.tmpdir"), "never");
+    for (int bad : new int[] {8, 48, 512}) {
+      IllegalArgumentException e =
+          org.junit.jupiter.api.Assertions.assertThrows(
+              IllegalArgumentException.class,
+              () -> ConvertOptions.of(ck, out).withPrecision(Precision.INT4).withBlockSize(bad));
+      assertTrue(e.getMessage().contains("power of two from 16 to 256"), e.getMessage());
+    }
+    IllegalArgumentException fp32 =
+        org.junit.jupiter.api.Assertions.assertThrows(
+            IllegalArgumentException.class, () -> ConvertOptions.of(ck, out).withBlockSize(128));
+    assertTrue(fp32.getMessage().contains("--precision fp32 writes none"), fp32.getMessage());
+    assertEquals(
+        64,
+        ConvertOptions.of(ck, out)
+            .withPrecision(Precision.INT8)
+            .withBlockSize(64)
+            .decoderBlockSize());
+    // the documented defaults, and an unset block size follows the precision
+    ConvertOptions int4 = ConvertOptions.of(ck, out).withPrecision(Precision.INT4);
+    assertEquals(128, int4.decoderBlockSize());
+    assertEquals(32, int4.withPrecision(Precision.INT8).decoderBlockSize());
   }
 
   /**
