@@ -175,10 +175,13 @@ class DecoderPrecisionTest {
             .withPrecision(Precision.INT8)
             .withBlockSize(64)
             .decoderBlockSize());
-    // the documented defaults, and an unset block size follows the precision
+    // the documented default; a chosen block size stays with the options and is checked again
     ConvertOptions int4 = ConvertOptions.of(ck, out).withPrecision(Precision.INT4);
-    assertEquals(128, int4.decoderBlockSize());
-    assertEquals(32, int4.withPrecision(Precision.INT8).decoderBlockSize());
+    assertEquals(32, int4.decoderBlockSize());
+    assertEquals(128, int4.withBlockSize(128).withPrecision(Precision.INT8).decoderBlockSize());
+    org.junit.jupiter.api.Assertions.assertThrows(
+        IllegalArgumentException.class,
+        () -> int4.withBlockSize(128).withPrecision(Precision.FP32));
   }
 
   /**
