@@ -150,9 +150,9 @@ final class ConvertCommand implements Callable<Integer> {
       names = "--block-size",
       paramLabel = "N",
       description =
-          "Values per scale of the int8/int4 (MatMulNBits) layers: a power of two from 16 to 256"
-              + " (default 32). Larger blocks make a smaller bundle and a faster decode for more"
-              + " quantization error; see docs/conversion.md for the measured figures.")
+          "Weights per scale in the decoder's int8/int4 (MatMulNBits) layers: a power of two from"
+              + " 16 to 256 (default 32). Larger blocks make a smaller bundle and a faster decode"
+              + " for more rounding error; see docs/conversion.md for the measured figures.")
   Integer blockSize;
 
   @Override
@@ -174,6 +174,13 @@ final class ConvertCommand implements Callable<Integer> {
       throw new CommandLine.ParameterException(
           spec.commandLine(),
           "--precision " + precision + " needs --style contrib (MatMulNBits is a contrib op)");
+    }
+    if (blockSize != null && !isSam2()) {
+      try {
+        ConvertOptions.checkBlockSize(blockSize, p);
+      } catch (IllegalArgumentException e) {
+        throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
+      }
     }
     if (source.checkpoint != null && !Files.isDirectory(source.checkpoint)) {
       throw new InvalidInputException("--checkpoint " + source.checkpoint + ": no such folder");

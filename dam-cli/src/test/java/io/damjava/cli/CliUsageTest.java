@@ -445,23 +445,19 @@ class CliUsageTest {
     Result precision = run("convert", "--checkpoint", ckpt, "--out", out, "--precision", "fp8");
     assertEquals(DamCli.USAGE, precision.code());
     assertTrue(precision.err().contains("fp32, fp16, int8, int4"), precision.err());
-    Result combo =
-        run(
-            "convert",
-            "--checkpoint",
-            ckpt,
-            "--out",
-            out,
-            "--precision",
-            "int4",
-            "--style",
-            "standard");
+    Result combo = convert(ckpt, out, "--precision", "int4", "--style", "standard");
     assertEquals(DamCli.USAGE, combo.code());
     assertTrue(combo.err().contains("--style contrib"), combo.err());
     Result kv =
         run("convert", "--checkpoint", ckpt, "--out", out, "--kv", "shared", "--style", "standard");
     assertEquals(DamCli.USAGE, kv.code());
     assertTrue(kv.err().contains("--kv shared needs --style contrib"), kv.err());
+    Result block = convert(ckpt, out, "--precision", "int4", "--block-size", "48");
+    assertEquals(DamCli.USAGE, block.code());
+    assertTrue(block.err().contains("power of two from 16 to 256"), block.err());
+    Result fp32Block = run("convert", "--checkpoint", ckpt, "--out", out, "--block-size", "128");
+    assertEquals(DamCli.USAGE, fp32Block.code());
+    assertTrue(fp32Block.err().contains("--precision fp32 writes none"), fp32Block.err());
     Result badKv = run("convert", "--checkpoint", ckpt, "--out", out, "--kv", "paged");
     assertEquals(DamCli.USAGE, badKv.code());
     assertTrue(badKv.err().contains("growing, shared"), badKv.err());
@@ -476,6 +472,14 @@ class CliUsageTest {
     Result bad = run("convert", "--checkpoint", broken.toString(), "--out", out);
     assertEquals(DamCli.MODEL, bad.code(), bad.err());
     assertFalse(Files.exists(dir.resolve("b")), "nothing half-written");
+  }
+
+  /** {@code dam convert --checkpoint CKPT --out OUT FLAGS...}. */
+  private static Result convert(String ckpt, String out, String... flags) {
+    List<String> args =
+        new java.util.ArrayList<>(List.of("convert", "--checkpoint", ckpt, "--out", out));
+    args.addAll(List.of(flags));
+    return run(args.toArray(String[]::new));
   }
 
   @Test

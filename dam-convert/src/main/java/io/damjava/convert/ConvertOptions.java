@@ -131,13 +131,23 @@ public record ConvertOptions(
               + " fp16");
     }
     if (blockSize != null) {
-      new Linears.NBits(4, blockSize); // the range check, with its message
-      if (precision != Precision.INT8 && precision != Precision.INT4) {
-        throw new IllegalArgumentException(
-            "--block-size applies to the decoder's int8/int4 (MatMulNBits) layers, and --precision "
-                + precision.name().toLowerCase(java.util.Locale.ROOT)
-                + " writes none: give --precision int8 or int4");
-      }
+      checkBlockSize(blockSize, precision);
+    }
+  }
+
+  /**
+   * Refuses a {@code --block-size} that MatMulNBits does not take (a power of two from 16 to 256)
+   * or that a precision without int8/int4 decoder layers cannot use.
+   *
+   * @throws IllegalArgumentException with the flag's name and what to give instead
+   */
+  public static void checkBlockSize(int block, Precision precision) {
+    new Linears.NBits(4, block); // the range check, with its message
+    if (precision != Precision.INT8 && precision != Precision.INT4) {
+      throw new IllegalArgumentException(
+          "--block-size applies to the decoder's int8/int4 (MatMulNBits) layers, and --precision "
+              + precision.name().toLowerCase(java.util.Locale.ROOT)
+              + " writes none: give --precision int8 or int4");
     }
   }
 
