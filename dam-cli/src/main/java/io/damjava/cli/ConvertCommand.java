@@ -175,7 +175,8 @@ final class ConvertCommand implements Callable<Integer> {
           spec.commandLine(),
           "--precision " + precision + " needs --style contrib (MatMulNBits is a contrib op)");
     }
-    if (blockSize != null && !isSam2()) {
+    boolean sam2 = isSam2();
+    if (blockSize != null && !sam2) {
       try {
         ConvertOptions.checkBlockSize(blockSize, p);
       } catch (IllegalArgumentException e) {
@@ -190,7 +191,7 @@ final class ConvertCommand implements Callable<Integer> {
           "--out " + out + " already exists and is not empty: choose a new folder");
     }
     PrintWriter err = spec.commandLine().getErr();
-    if (isSam2()) {
+    if (sam2) {
       return convertSam2(err, p, s, v);
     }
     ConsoleProgress progress =

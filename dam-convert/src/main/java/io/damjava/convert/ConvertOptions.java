@@ -28,9 +28,9 @@ import java.util.function.Consumer;
  * @param prefill whether multi-position prefills get a graph of their own; null means {@link
  *     #defaultPrefill} of the precision and compute type
  * @param blockSize values per scale along K of the decoder's int8/int4 (MatMulNBits) layers, a
- *     power of two from 16 to 256; null means {@link #defaultBlockSize} of the precision (kept
- *     null, so that {@link #withPrecision} moves it along); int8 and int4 precisions only. The
- *     lm_head and vision MatMulNBits layers ({@code lmHead}/{@code vision} int8|int4) keep block 32
+ *     power of two from 16 to 256; null means {@link #DEFAULT_BLOCK_SIZE}; int8 and int4 precisions
+ *     only. The lm_head and vision MatMulNBits layers ({@code lmHead}/{@code vision} int8|int4)
+ *     keep block 32
  */
 public record ConvertOptions(
     Path checkpoint,
@@ -46,6 +46,14 @@ public record ConvertOptions(
     Quant vision,
     Prefill prefill,
     Integer blockSize) {
+  /**
+   * The decoder's MatMulNBits block size used when none is given, for every precision. Block 128
+   * decodes a full-depth int4 step in 0.84x the time on a 2-vCPU Xeon, but rounds Gaussian-like
+   * weights with 1.2-1.5x the error of block 32, which our uniform random checkpoints cannot show
+   * (docs/conversion.md "Block size (measured)"); it stays an opt-in until it is measured on
+   * trained weights.
+   */
+  public static final int DEFAULT_BLOCK_SIZE = Linears.BLOCK;
 
   /** The element type graphs compute in (I/O stays float32; the KV cache follows compute). */
   public enum Compute {
@@ -142,7 +150,7 @@ public record ConvertOptions(
    * @throws IllegalArgumentException with the flag's name and what to give instead
    */
   public static void checkBlockSize(int block, Precision precision) {
-    new Linears.NBits(4, block); // the range check, with its message
+    Linears.NBits.checkBlock(block);
     if (precision != Precision.INT8 && precision != Precision.INT4) {
       throw new IllegalArgumentException(
           "--block-size applies to the decoder's int8/int4 (MatMulNBits) layers, and --precision "
@@ -151,20 +159,9 @@ public record ConvertOptions(
     }
   }
 
-  /**
-   * The decoder's MatMulNBits block size used when none is given: 32 for every precision. Block 128
-   * decodes a full-depth int4 step in 0.84x the time on a 2-vCPU Xeon, but rounds Gaussian-like
-   * weights with 1.2-1.5x the error of block 32, which our uniform random checkpoints cannot show
-   * (docs/conversion.md "Block size (measured)"); it stays an opt-in until it is measured on
-   * trained weights.
-   */
-  public static int defaultBlockSize(Precision precision) {
-    return Linears.BLOCK;
-  }
-
   /** The decoder's MatMulNBits block size this conversion uses. */
   public int decoderBlockSize() {
-    return blockSize != null ? blockSize : defaultBlockSize(precision);
+    return blockSize != null ? blockSize : DEFAULT_BLOCK_SIZE;
   }
 
   /**

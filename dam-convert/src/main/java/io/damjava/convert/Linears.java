@@ -40,6 +40,11 @@ final class Linears {
     static final NBits DEFAULT = new NBits(4, BLOCK);
 
     NBits {
+      checkBlock(block);
+    }
+
+    /** Refuses a block size MatMulNBits does not take, naming the flag that sets it. */
+    static void checkBlock(int block) {
       if (block < 16 || block > 256 || Integer.bitCount(block) != 1) {
         throw new IllegalArgumentException(
             "--block-size " + block + ": MatMulNBits takes a power of two from 16 to 256");

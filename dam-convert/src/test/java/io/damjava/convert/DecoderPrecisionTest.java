@@ -1,5 +1,6 @@
 package io.damjava.convert;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -128,18 +129,15 @@ class DecoderPrecisionTest {
       Path ref =
           convert("dq4b" + block, Precision.FP32, Linears.Mode.DQ4, new Linears.NBits(0, block));
       int nodes = 0;
-      for (io.damjava.convert.onnx.OnnxProto.NodeProto n :
-          io.damjava.convert.onnx.OnnxProto.ModelProto.parseFrom(
-                  Files.readAllBytes(exact.resolve(Converter.DECODER)))
-              .getGraph()
-              .getNodeList()) {
+      for (io.damjava.convert.onnx.OnnxProto.NodeProto n : nodes(exact, Converter.DECODER)) {
         if (n.getOpType().equals("MatMulNBits")) {
           nodes++;
-          for (io.damjava.convert.onnx.OnnxProto.AttributeProto a : n.getAttributeList()) {
-            if (a.getName().equals("block_size")) {
-              assertEquals(block, a.getI(), n.getName());
-            }
-          }
+          long[] sizes =
+              n.getAttributeList().stream()
+                  .filter(a -> a.getName().equals("block_size"))
+                  .mapToLong(a -> a.getI())
+                  .toArray();
+          assertArrayEquals(new long[] {block}, sizes, n.getName());
         }
       }
       assertTrue(nodes > 0, "no MatMulNBits node");
@@ -210,11 +208,7 @@ class DecoderPrecisionTest {
     // the engine maps the prefill graph's weights without pre-packing, where MatMulNBits (the
     // decoder's int8 head) is slow: every linear there, the head included, is DynamicQuantizeMatMul
     java.util.Map<String, Integer> ops = new java.util.TreeMap<>();
-    for (io.damjava.convert.onnx.OnnxProto.NodeProto n :
-        io.damjava.convert.onnx.OnnxProto.ModelProto.parseFrom(
-                Files.readAllBytes(graph.resolve(Converter.DECODER_PREFILL)))
-            .getGraph()
-            .getNodeList()) {
+    for (io.damjava.convert.onnx.OnnxProto.NodeProto n : nodes(graph, Converter.DECODER_PREFILL)) {
       ops.merge(n.getOpType(), 1, Integer::sum);
     }
     assertTrue(!ops.containsKey("MatMulNBits") && !ops.containsKey("MatMul"), ops.toString());
@@ -232,6 +226,14 @@ class DecoderPrecisionTest {
         withGraph, without);
     assertTrue(withGraph > 0, "the prefill graph is quantized");
     assertTrue(withGraph < without, withGraph + " vs " + without);
+  }
+
+  private static List<io.damjava.convert.onnx.OnnxProto.NodeProto> nodes(Path bundle, String graph)
+      throws java.io.IOException {
+    return io.damjava.convert.onnx.OnnxProto.ModelProto.parseFrom(
+            Files.readAllBytes(bundle.resolve(graph)))
+        .getGraph()
+        .getNodeList();
   }
 
   private static float[] prefillLogits(Path bundle) {
